@@ -1,0 +1,187 @@
+"""A scalar reverse-mode autograd engine, micrograd-sized.
+
+Each op computes its result and its local derivatives in one place and stores
+the derivatives on the result node as plain floats.  There are no backward
+closures: a closure that refers to its own node forms a reference cycle, and
+collecting those cycles is where micrograd spends most of a training step.
+With ``__slots__`` and tuples instead of sets, a node is small and acyclic,
+so it is freed by reference counting alone.
+
+Backward walks the graph iteratively (no recursion limit), visits every node
+once, and accumulates with ``+=`` so that a node used several times gets the
+sum of its uses.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+_ONE_ONE = (1.0, 1.0)
+_ONE_MINUS_ONE = (1.0, -1.0)
+_MINUS_ONE = (-1.0,)
+
+
+def _real(x: object, what: str) -> float:
+    """``x`` as a finite float, or a clear TypeError / ValueError naming ``what``."""
+    if isinstance(x, Real):
+        value = float(x)
+        if math.isfinite(value):
+            return value
+        raise ValueError(f"{what}: expected a finite real number, got {x!r}")
+    raise TypeError(f"{what}: expected a real number, got {type(x).__name__} {x!r}")
+
+
+def _pow_derivative(x: float, e: float) -> float:
+    """d/dx x**e = e * x**(e-1), with its limits at x = 0 (as torch defines them)."""
+    if x == 0.0:
+        if e == 0.0 or e > 1.0:
+            return 0.0
+        return 1.0 if e == 1.0 else math.inf  # 0 < e < 1: vertical tangent
+    try:
+        return e * x ** (e - 1.0)
+    except OverflowError:  # |x| tiny and e < 1: the slope exceeds float64
+        return math.copysign(math.inf, e * (x if (e - 1.0) % 2.0 else 1.0))
+
+
+class Value:
+    """A scalar that remembers how it was computed, so that ``backward()`` can
+    fill ``.grad`` of every value it depends on with d(root)/d(value)."""
+
+    __slots__ = ("data", "grad", "_parents", "_local_grads", "_op")
+
+    def __init__(self, data, _parents=(), _local_grads=(), _op=""):
+        if type(data) is not float:
+            data = _real(data, "Value")
+        elif data - data:  # inf - inf and nan - nan are nan, which is truthy
+            if not _op:
+                raise ValueError(f"Value: expected a finite real number, got {data!r}")
+            operands = ", ".join(repr(p.data) for p in _parents)
+            raise OverflowError(f"{_op}({operands}) = {data!r}: the result overflows float64")
+        self.data = data
+        self.grad = 0.0
+        self._parents = _parents
+        self._local_grads = _local_grads
+        self._op = _op
+
+    # ----- primitives: result, then the local derivative of each operand -----
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(_real(other, "+"))
+        return Value(self.data + other.data, (self, other), _ONE_ONE, "+")  # d/da = d/db = 1
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(_real(other, "*"))
+        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")  # d/da = b, d/db = a
+
+    def __truediv__(self, other):
+        other = other if isinstance(other, Value) else Value(_real(other, "/"))
+        a, b = self.data, other.data
+        if b == 0.0:
+            raise ZeroDivisionError(f"/: division by zero ({a!r} / {b!r})")
+        out = a / b
+        return Value(out, (self, other), (1.0 / b, -out / b), "/")  # d/da = 1/b, d/db = -a/b^2
+
+    def __sub__(self, other):
+        other = other if isinstance(other, Value) else Value(_real(other, "-"))
+        return Value(self.data - other.data, (self, other), _ONE_MINUS_ONE, "-")  # d/da = 1, d/db = -1
+
+    def __neg__(self):
+        return Value(-self.data, (self,), _MINUS_ONE, "neg")  # d/dx = -1
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value) or not isinstance(exponent, Real):
+            raise TypeError(
+                f"**: the exponent must be a real number (int or float), got {type(exponent).__name__} {exponent!r}"
+            )
+        x, e = self.data, _real(exponent, "**")
+        if x < 0.0 and not e.is_integer():
+            raise ValueError(f"**: a negative base to a fractional power is not real ({x!r} ** {e!r})")
+        if x == 0.0 and e < 0.0:
+            raise ZeroDivisionError(f"**: zero to a negative power ({x!r} ** {e!r})")
+        try:
+            out = x**e
+        except OverflowError:
+            raise OverflowError(f"**({x!r}, {e!r}): the result overflows float64") from None
+        return Value(out, (self,), (_pow_derivative(x, e),), f"**{e!r}")  # d/dx = e x^(e-1)
+
+    def exp(self):
+        x = self.data
+        try:
+            out = math.exp(x)
+        except OverflowError:
+            raise OverflowError(f"exp({x!r}): the result overflows float64") from None
+        return Value(out, (self,), (out,), "exp")  # d/dx e^x = e^x
+
+    def log(self):
+        x = self.data
+        if x <= 0.0:
+            raise ValueError(f"log({x!r}): log is defined for x > 0 only")
+        return Value(math.log(x), (self,), (1.0 / x,), "log")  # d/dx log x = 1/x
+
+    def sin(self):
+        x = self.data
+        return Value(math.sin(x), (self,), (math.cos(x),), "sin")  # d/dx sin x = cos x
+
+    def cos(self):
+        x = self.data
+        return Value(math.cos(x), (self,), (-math.sin(x),), "cos")  # d/dx cos x = -sin x
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        return Value(t, (self,), (1.0 - t * t,), "tanh")  # d/dx tanh x = 1 - tanh^2 x
+
+    def relu(self):
+        x = self.data
+        positive = x > 0.0
+        return Value(x if positive else 0.0, (self,), (1.0 if positive else 0.0,), "relu")  # relu'(0) = 0, as torch
+
+    # ----- derived operators -----
+
+    def __radd__(self, other):  # other + self
+        return self + other
+
+    def __rsub__(self, other):  # other - self
+        return Value(_real(other, "-")) - self
+
+    def __rmul__(self, other):  # other * self
+        return self * other
+
+    def __rtruediv__(self, other):  # other / self
+        return Value(_real(other, "/")) / self
+
+    # ----- backward -----
+
+    def backward(self) -> None:
+        """Set ``.grad`` of every value this one depends on to d(self)/d(value).
+
+        Leaves accumulate across calls (as torch does); intermediate nodes are
+        reset, so a second call adds exactly one more gradient to the leaves.
+        """
+        order = self._topological_order()
+        for node in order:
+            if node._parents:
+                node.grad = 0.0
+        self.grad = 1.0
+        for node in reversed(order):
+            upstream = node.grad
+            for parent, local in zip(node._parents, node._local_grads):
+                parent.grad += local * upstream  # chain rule, summed over uses
+
+    def _topological_order(self) -> list[Value]:
+        """Every node reachable from self, each after its parents (iterative DFS)."""
+        order: list[Value] = []
+        visited: set[int] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+            elif id(node) not in visited:
+                visited.add(id(node))
+                stack.append((node, True))
+                stack.extend((p, False) for p in node._parents if id(p) not in visited)
+        return order
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data!r}, grad={self.grad!r})"

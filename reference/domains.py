@@ -1,0 +1,68 @@
+"""Where an op's operands may lie: the generator builds inputs from these.
+
+A domain is an interval of the reals with an optional hole at zero and a
+smallest nonzero magnitude.  The magnitude limits keep the op's result *and*
+its derivatives finite in float64, so that every generated point can be
+checked; the interval encodes the mathematical domain (log: x > 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+FLOAT_MAX = 1.7976931348623157e308
+
+
+@dataclass(frozen=True)
+class Domain:
+    lo: float = -FLOAT_MAX
+    hi: float = FLOAT_MAX
+    min_abs: float = 0.0  # nonzero values are at least this large in magnitude
+    zero: bool = True  # is exactly 0.0 allowed
+
+    def __post_init__(self) -> None:
+        if not self.lo <= self.hi:
+            raise ValueError(f"empty domain: lo={self.lo!r} > hi={self.hi!r}")
+        if self.min_abs < 0:
+            raise ValueError(f"min_abs must be >= 0, got {self.min_abs!r}")
+
+    @property
+    def max_abs(self) -> float:
+        return max(abs(self.lo), abs(self.hi))
+
+    def contains(self, x: float) -> bool:
+        if not (self.lo <= x <= self.hi):
+            return False
+        if x == 0:
+            return self.zero
+        return abs(x) >= self.min_abs
+
+    def clip(self, x: float) -> float:
+        """The nearest point of the domain to ``x`` (used to map, never to reject)."""
+        x = min(max(x, self.lo), self.hi)
+        if x == 0 and self.zero:
+            return x
+        if abs(x) < self.min_abs or x == 0:
+            sign = math.copysign(1.0, x)
+            candidate = sign * self.min_abs if self.min_abs > 0 else sign * 5e-324
+            if self.lo <= candidate <= self.hi:
+                return candidate
+            candidate = -candidate
+            if self.lo <= candidate <= self.hi:
+                return candidate
+            return self.lo if self.lo != 0 else self.hi
+        return x
+
+    def edges(self) -> list[float]:
+        """Special points of the domain that every op is tested at."""
+        points = [0.0, -0.0, 1.0, -1.0, self.lo, self.hi, self.min_abs, -self.min_abs, 1e-300, -1e-300, 1e-8, -1e-8]
+        seen: list[float] = []
+        for p in points:
+            p = float(p)
+            if self.contains(p) and not any(p == q and math.copysign(1, p) == math.copysign(1, q) for q in seen):
+                seen.append(p)
+        return seen
+
+
+REALS = Domain()

@@ -1,0 +1,144 @@
+"""How far a correct float64 engine may be from the true value and gradient.
+
+A running error analysis (Wilkinson's, done in mpmath on the recorded tape):
+every op of a correct engine may round its result and its local derivatives
+by a few units of float64's roundoff u (the spec says how many), and
+evaluates them at its own computed operands, not the true ones.  Carrying
+those errors through the graph, forward for the value and backward for the
+adjoints, gives a bound per input that follows the computation: tight where
+the expression is well conditioned (so a bug of 1e-10 relative in one op
+stands out), wide where it is not, and never tighter than rounding can be.
+
+Where an operand's error interval reaches a kink, a pole or the edge of its
+op's domain, no such bound exists (a correct engine may take either branch):
+the analysis reports the point as ill-conditioned instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reference.mp_backend import MPScalar
+
+UNIT_ROUNDOFF = 2.0**-53
+UNDERFLOW = 2.0**-1074  # the absolute error of a result that lands among the subnormals
+LINEAR_LIMIT = 1e-3  # an operand error above this (relative) leaves the first-order regime
+
+
+class IllConditioned(Exception):
+    """No meaningful error bound exists at this point; ``reason`` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ErrorBounds:
+    """Bounds on |engine - truth| for a correct float64 engine (before any safety factor)."""
+
+    value: float
+    gradient: tuple[float, ...]  # one per input
+    adjoints: tuple  # the true d(root)/d(input) from the registry's partials, in mpmath
+
+
+def _topological(root: MPScalar) -> list[MPScalar]:
+    order: list[MPScalar] = []
+    seen: set[int] = set()
+    stack: list[tuple[MPScalar, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.operands if isinstance(p, MPScalar))
+    return order
+
+
+def _call(fn, ctx, values, param):
+    return fn(ctx, *values) if param is None else fn(ctx, *values, param)
+
+
+def _corners(values, errors):
+    """The operand vectors with each inexact operand moved by -error and +error."""
+    vectors = [[]]
+    for v, e in zip(values, errors):
+        vectors = [vec + [v + s * e] for vec in vectors for s in ((-1, 1) if e else (0,))]
+    return vectors
+
+
+def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
+    """Bounds on the forward and gradient errors of any correct float64 engine.
+
+    Raises :class:`IllConditioned` where no bound exists.
+    """
+    ctx = root.ctx
+    u = ctx.mpf(UNIT_ROUNDOFF)
+    eta = ctx.mpf(UNDERFLOW)
+    order = _topological(root)
+    err: dict[int, Any] = {}  # forward error bound per node
+    local: dict[int, list] = {}  # (parent, partial, partial error bound) per node
+    for node in order:
+        spec = node.spec
+        if spec is None:
+            err[id(node)] = ctx.zero
+            continue
+        values = [o.value if isinstance(o, MPScalar) else o for o in node.operands]
+        errors = [err[id(o)] if isinstance(o, MPScalar) else ctx.zero for o in node.operands]
+        domains = spec.domains() if node.param is None else spec.domains(node.param)
+        singular = spec.singular() if node.param is None else spec.singular(node.param)
+        for k, (v, e) in enumerate(zip(values, errors)):
+            if not e:
+                continue
+            if e > LINEAR_LIMIT * (min(abs(v), 1) if spec.periodic else abs(v)):
+                raise IllConditioned(f"{spec.name}: operand {k} = {ctx.nstr(v, 8)} is uncertain by {ctx.nstr(e, 3)}")
+            for point in (singular[k] if k < len(singular) else ()):
+                if v - e <= point <= v + e:
+                    raise IllConditioned(f"{spec.name}: operand {k} = {ctx.nstr(v, 8)} +- {ctx.nstr(e, 3)} straddles {point}")
+            if k < len(domains) and not (domains[k].lo <= v - e and v + e <= domains[k].hi):
+                raise IllConditioned(f"{spec.name}: operand {k} = {ctx.nstr(v, 8)} +- {ctx.nstr(e, 3)} leaves the domain")
+        out = node.value
+        partials = _call(spec.partials, ctx, values, node.param)
+        # forward: the true op at the computed operands, then the op's own rounding
+        propagated = sum((abs(d) * e for d, e in zip(partials, errors)), ctx.zero)
+        for corner in _corners(values, errors):
+            propagated = max(propagated, abs(_call(spec.mp, ctx, corner, node.param) - out))
+        own = ctx.mpf(_call(spec.forward_ulps, ctx, values, node.param)) * u * abs(out) + eta
+        err[id(node)] = propagated + own
+        # local derivatives: rounding of the formula, and evaluation at the computed operands
+        scale = partials if spec.derivative_scale is None else _call(spec.derivative_scale, ctx, values, node.param)
+        ulps = ctx.mpf(_call(spec.derivative_ulps, ctx, values, node.param))
+        shifted = [_call(spec.partials, ctx, corner, node.param) for corner in _corners(values, errors)]
+        edges = []
+        for k, parent in enumerate(node.operands):
+            if not isinstance(parent, MPScalar):
+                continue
+            sensitivity = max((abs(s[k] - partials[k]) for s in shifted), default=ctx.zero)
+            edges.append((parent, ctx.mpf(partials[k]), ulps * u * abs(scale[k]) + eta + sensitivity))
+        local[id(node)] = edges
+
+    # backward: adjoint a_p = sum over uses of a_node * partial, each term and sum rounded
+    adjoint: dict[int, Any] = {id(root): ctx.one}
+    adjoint_err: dict[int, Any] = {id(root): ctx.zero}
+    terms_abs: dict[int, Any] = {}
+    terms_count: dict[int, int] = {}
+    for node in reversed(order):
+        key = id(node)
+        if terms_count.get(key, 0) > 1:  # a sum of m terms rounds by at most (m-1) u sum|terms|
+            adjoint_err[key] += (terms_count[key] - 1) * u * terms_abs[key]
+        a, ea = adjoint.get(key, ctx.zero), adjoint_err.get(key, ctx.zero)
+        for parent, partial, partial_err in local.get(key, ()):
+            p = id(parent)
+            term = a * partial
+            term_err = ea * abs(partial) + abs(a) * partial_err + ea * partial_err
+            magnitude = abs(term) + term_err
+            adjoint[p] = adjoint.get(p, ctx.zero) + term
+            adjoint_err[p] = adjoint_err.get(p, ctx.zero) + term_err + u * magnitude + eta
+            terms_abs[p] = terms_abs.get(p, ctx.zero) + magnitude
+            terms_count[p] = terms_count.get(p, 0) + 1
+    gradient_bounds = tuple(float(adjoint_err.get(id(leaf), 0)) for leaf in leaves)
+    adjoints = tuple(adjoint.get(id(leaf), ctx.zero) for leaf in leaves)
+    return ErrorBounds(float(err[id(root)]), gradient_bounds, adjoints)

@@ -1,0 +1,133 @@
+"""Expressions as data: a DAG of registry ops that runs on every backend and
+renders as Python source a user can paste.
+
+Nodes are kept in topological order and the last one is the root.  A node is
+an input, a plain-number constant, or an op from the registry applied to
+earlier nodes; a node used by several later ones is a shared subexpression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from reference.ops import REGISTRY
+
+
+@dataclass(frozen=True)
+class Node:
+    op: str | None = None  # a registry name; None for an input or a constant
+    args: tuple[int, ...] = ()  # indices of earlier nodes
+    param: float | None = None  # the op's constant (an exponent, a reflected operand)
+    input: int | None = None  # for an input: its position
+    const: float | None = None  # for a constant: its value
+
+    @property
+    def is_input(self) -> bool:
+        return self.input is not None
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A function of ``n_inputs`` scalars, callable on engine values, tensors and mpmath scalars."""
+
+    n_inputs: int
+    nodes: tuple[Node, ...]
+
+    def __post_init__(self) -> None:
+        for i, node in enumerate(self.nodes):
+            if node.op is not None and node.op not in REGISTRY:
+                raise ValueError(f"node {i}: unknown op {node.op!r}")
+            if any(not 0 <= a < i for a in node.args):
+                raise ValueError(f"node {i}: arguments {node.args} must refer to earlier nodes")
+            if node.input is not None and not 0 <= node.input < self.n_inputs:
+                raise ValueError(f"node {i}: input {node.input} out of range")
+
+    def __call__(self, *inputs: Any) -> Any:
+        return self._run(inputs, torch=False)
+
+    def on_torch(self, *inputs: Any) -> Any:
+        """Like calling the expression, with each spec's ``torch_call`` where torch spells an op differently."""
+        return self._run(inputs, torch=True)
+
+    def _run(self, inputs: Sequence[Any], torch: bool) -> Any:
+        if len(inputs) != self.n_inputs:
+            raise TypeError(f"expression takes {self.n_inputs} inputs, got {len(inputs)}")
+        values: list[Any] = []
+        for node in self.nodes:
+            if node.op is None:
+                values.append(inputs[node.input] if node.is_input else node.const)
+                continue
+            spec = REGISTRY[node.op]
+            call = spec.torch_call if torch and spec.torch_call is not None else spec.call
+            args = [values[a] for a in node.args]
+            values.append(call(*args) if node.param is None else call(*args, node.param))
+        return values[-1]
+
+    # ----- structure -----
+
+    def live(self) -> list[int]:
+        """Indices of the nodes the root depends on, in order."""
+        needed = {len(self.nodes) - 1}
+        for i in range(len(self.nodes) - 1, -1, -1):
+            if i in needed:
+                needed.update(self.nodes[i].args)
+        return sorted(needed)
+
+    def ops(self) -> set[str]:
+        return {self.nodes[i].op for i in self.live() if self.nodes[i].op is not None}
+
+    def size(self) -> int:
+        """Number of op nodes the root depends on."""
+        return sum(1 for i in self.live() if self.nodes[i].op is not None)
+
+    def depth(self) -> int:
+        depths: list[int] = []
+        for node in self.nodes:
+            depths.append(1 + max((depths[a] for a in node.args), default=-1) if node.op else 0)
+        return depths[-1]
+
+    def uses(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for i in self.live():
+            for a in self.nodes[i].args:
+                counts[a] = counts.get(a, 0) + 1
+        return counts
+
+    # ----- source -----
+
+    def source(self, name: str = "f") -> str:
+        """The expression as a Python function; shared subexpressions get their own variable."""
+        uses = self.uses()
+        params = [f"x{k}" for k in range(self.n_inputs)]
+        lines = [f"def {name}({', '.join(params)}):"]
+        text: dict[int, str] = {}
+        atomic: dict[int, bool] = {}
+        for i in self.live():
+            node = self.nodes[i]
+            if node.is_input:
+                text[i], atomic[i] = f"x{node.input}", True
+                continue
+            if node.op is None:
+                text[i], atomic[i] = _number(node.const), True
+                continue
+            spec = REGISTRY[node.op]
+            operands = [text[a] if atomic[a] else f"({text[a]})" for a in node.args]
+            expr = spec.render(operands, "" if node.param is None else _number(node.param))
+            is_root = i == len(self.nodes) - 1
+            if not is_root and (uses.get(i, 0) > 1 or len(expr) > 60):
+                lines.append(f"    v{i} = {expr}")
+                text[i], atomic[i] = f"v{i}", True
+            else:
+                text[i], atomic[i] = expr, expr.endswith(")") and expr.count("(") == 1 and expr[0].isalpha()
+        lines.append(f"    return {text[len(self.nodes) - 1]}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.source()
+
+
+def _number(x: float) -> str:
+    """A float literal that reads back exactly (negative ones parenthesised)."""
+    r = repr(float(x))
+    return f"({r})" if r.startswith("-") else r

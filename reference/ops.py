@@ -1,0 +1,263 @@
+"""The op registry: one spec per op, and everything else is driven by it.
+
+A spec says how to call the op (with Python operators and methods, so the same
+call works on the engine, on torch tensors and on the mpmath backend), what it
+means mathematically (its value and partial derivatives in mpmath), where its
+operands may lie, where it has kinks or poles, and how much rounding error a
+correct float64 implementation may commit in its result and its derivatives.
+
+The strategies, the mpmath backend, the per-op and composite properties and the
+coverage gate all read this table.  Adding an op means adding one spec here (or
+registering one from another package, see :func:`register`).
+
+Error allowances are in units of u = 2**-53, the unit roundoff of float64, and
+are deliberately generous (a few u): they admit every legitimate formula, yet a
+bug of 1e-10 relative is ~10**6 u, far outside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from reference.domains import FLOAT_MAX, Domain
+
+Number = Any  # an mpmath mpf, or a Python float
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One op of a micrograd-style ``Value``.
+
+    ``arity`` counts the operands that are values (1 or 2); ``param`` is a
+    constant that is not differentiated (the exponent of ``**``, the left
+    operand of a reflected operator such as ``3 - x``).  ``call`` takes the
+    operands, then the param if the op has one.
+    """
+
+    name: str
+    method: str  # the attribute of the Value class that this op exercises
+    arity: int
+    call: Callable[..., Any]
+    source: str  # Python source, formatted with the operands as {0}, {1} and the param as {p}
+    mp: Callable[..., Number]  # (ctx, *operands[, param]) -> value
+    partials: Callable[..., tuple]  # (ctx, *operands[, param]) -> d value / d operand, one per operand
+    domains: Callable[..., tuple[Domain, ...]]  # ([param]) -> one Domain per operand
+    params: Callable[..., Any] | None = None  # (draw, *operand values or None) -> param, via hypothesis
+    singular: Callable[..., tuple[tuple[float, ...], ...]] = lambda *p: ((),) * 2
+    forward_ulps: Callable[..., float] = lambda *a: 1.0  # (ctx, *operands[, param]) -> ulps
+    derivative_ulps: Callable[..., float] = lambda *a: 4.0
+    derivative_scale: Callable[..., tuple] | None = None  # magnitude of the terms of each partial
+    torch_call: Callable[..., Any] | None = None  # when torch spells the op differently
+    constant_operand: bool = False  # the second operand may be a plain number (x + 3)
+    edge_params: tuple = ()  # params that the edge tests use
+    periodic: bool = False  # varies on an absolute scale of 1 (sin, cos), not relative to |x|
+    doc: str = ""
+
+    @property
+    def has_param(self) -> bool:
+        return self.params is not None
+
+    def render(self, operands: list[str], param: str = "") -> str:
+        """Python source for this op, given the source of its operands and of its param."""
+        return self.source.format(*operands, p=param)
+
+
+REGISTRY: dict[str, OpSpec] = {}
+
+
+def register(spec: OpSpec) -> OpSpec:
+    """Add ``spec`` to the registry (a downstream engine registers its own ops this way)."""
+    if spec.name in REGISTRY and REGISTRY[spec.name] != spec:
+        raise ValueError(f"an op named {spec.name!r} is already registered")
+    if spec.arity not in (1, 2):
+        raise ValueError(f"{spec.name}: arity must be 1 or 2, got {spec.arity}")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def specs() -> list[OpSpec]:
+    return list(REGISTRY.values())
+
+
+# ----- shared pieces ---------------------------------------------------------
+
+HUGE = Domain(-1e300, 1e300)  # sums of two stay finite
+MUL_OPERAND = Domain(-1e150, 1e150)  # products stay finite
+DIVIDEND = Domain(-1e100, 1e100)
+DIVISOR = Domain(-1e100, 1e100, min_abs=1e-100, zero=False)  # a/b and a/b**2 stay finite
+
+
+def _constants(lo: float, hi: float, *, nonzero: bool = False):
+    """A plain-number operand: small integers, ordinary floats, tiny and huge magnitudes."""
+
+    def draw_constant(draw, *_operands):
+        from properties.values import floats_in  # local: reference must not need hypothesis to import
+
+        return draw(floats_in(Domain(lo, hi, min_abs=1e-100 if nonzero else 0.0, zero=not nonzero)))
+
+    return draw_constant
+
+
+def _no_singular(*_):
+    return ((), ())
+
+
+# ----- arithmetic ------------------------------------------------------------
+
+register(OpSpec(
+    name="add", method="__add__", arity=2, call=lambda a, b: a + b, source="{0} + {1}",
+    mp=lambda ctx, a, b: a + b, partials=lambda ctx, a, b: (1, 1),
+    domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
+    derivative_ulps=lambda *a: 0.0,
+))
+register(OpSpec(
+    name="radd", method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
+    mp=lambda ctx, x, c: c + x, partials=lambda ctx, x, c: (1,),
+    domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
+    derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
+))
+register(OpSpec(
+    name="sub", method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
+    mp=lambda ctx, a, b: a - b, partials=lambda ctx, a, b: (1, -1),
+    domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
+    derivative_ulps=lambda *a: 0.0,
+))
+register(OpSpec(
+    name="rsub", method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
+    mp=lambda ctx, x, c: c - x, partials=lambda ctx, x, c: (-1,),
+    domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
+    derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
+))
+register(OpSpec(
+    name="mul", method="__mul__", arity=2, call=lambda a, b: a * b, source="{0} * {1}",
+    mp=lambda ctx, a, b: a * b, partials=lambda ctx, a, b: (b, a),
+    domains=lambda: (MUL_OPERAND, MUL_OPERAND), singular=_no_singular, constant_operand=True,
+    derivative_ulps=lambda *a: 0.0,
+))
+register(OpSpec(
+    name="rmul", method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
+    mp=lambda ctx, x, c: c * x, partials=lambda ctx, x, c: (c,),
+    domains=lambda c: (MUL_OPERAND,), params=_constants(-1e150, 1e150), singular=_no_singular,
+    derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 2.0, -0.5),
+))
+register(OpSpec(
+    name="truediv", method="__truediv__", arity=2, call=lambda a, b: a / b, source="{0} / {1}",
+    mp=lambda ctx, a, b: a / b, partials=lambda ctx, a, b: (1 / b, -a / (b * b)),
+    domains=lambda: (DIVIDEND, DIVISOR), singular=lambda *p: ((), (0.0,)), constant_operand=True,
+    forward_ulps=lambda *a: 2.0,  # a * (1/b) is as legitimate as a / b
+    doc="true division or multiplication by the reciprocal",
+))
+register(OpSpec(
+    name="rtruediv", method="__rtruediv__", arity=1, call=lambda x, c: c / x, source="{p} / {0}",
+    mp=lambda ctx, x, c: c / x, partials=lambda ctx, x, c: (-c / (x * x),),
+    domains=lambda c: (DIVISOR,), params=_constants(-1e100, 1e100), singular=lambda *p: ((0.0,),),
+    forward_ulps=lambda *a: 2.0, edge_params=(1.0, 2.0, -3.0, 0.0),
+))
+register(OpSpec(
+    name="neg", method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
+    mp=lambda ctx, x: -x, partials=lambda ctx, x: (-1,),
+    domains=lambda: (Domain(),), singular=_no_singular, forward_ulps=lambda *a: 0.0,
+    derivative_ulps=lambda *a: 0.0,
+))
+
+# ----- power -----------------------------------------------------------------
+
+EXPONENTS = (2.0, 3.0, -1.0, 0.5, -2.0, 1.0, 0.0, 4.0, -3.0, 1.5, -0.5, 2.5, 1.0 / 3.0, -1.5)
+
+
+def _pow_domain(e: float) -> tuple[Domain]:
+    """Bases for which x**e and e*x**(e-1) are finite and real (below 1e250 in magnitude)."""
+    biggest = 10.0 ** (250.0 / max(abs(e), 1.0))
+    smallest = 10.0 ** (-250.0 / abs(e - 1.0)) if e < 1.0 else 0.0
+    if e.is_integer():
+        return (Domain(-biggest, biggest, min_abs=smallest, zero=e >= 1.0 or e == 0.0),)
+    return (Domain(0.0, biggest, min_abs=smallest, zero=e > 1.0),)
+
+
+def _draw_exponent(draw, base=None):
+    from hypothesis import strategies as st
+
+    if base is not None and base < 0:
+        return draw(st.sampled_from([e for e in EXPONENTS if e.is_integer()]))
+    return draw(st.one_of(st.sampled_from(EXPONENTS), st.floats(-3.0, 4.0).map(lambda e: round(e, 3))))
+
+
+def _pow_value(ctx, x, e):
+    if x < 0:  # e is an integer here; mpmath would otherwise go complex on a float exponent
+        return ctx.power(x, int(e))
+    return ctx.power(x, e)
+
+
+def _pow_partial(ctx, x, e):
+    if x == 0:
+        if e == 0 or e > 1:
+            return (ctx.zero,)
+        return (ctx.one,) if e == 1 else (ctx.inf,)
+    return (e * _pow_value(ctx, x, e) / x,)
+
+
+def _pow_ulps(ctx, x, e):
+    # exp(e * log x) is a legitimate way to compute a power: allow its conditioning
+    return 2.0 + (float(abs(e * ctx.log(abs(x)))) if x != 0 else 0.0)
+
+
+register(OpSpec(
+    name="pow", method="__pow__", arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
+    mp=_pow_value, partials=_pow_partial, domains=_pow_domain, params=_draw_exponent,
+    singular=lambda e: ((0.0,),) if e < 1.0 else ((),),
+    forward_ulps=_pow_ulps, derivative_ulps=lambda ctx, x, e: 2.0 + _pow_ulps(ctx, x, e - 1.0),
+    edge_params=(2.0, 3.0, -1.0, 0.5, 0.0, 1.0, -2.0, 1.5),
+    doc="a real-number exponent; negative bases only with integer exponents",
+))
+
+# ----- elementary functions --------------------------------------------------
+
+TRANSCENDENTAL_ULPS = 4.0  # libm is within 1 ulp; leave room for other correct formulas
+
+register(OpSpec(
+    name="exp", method="exp", arity=1, call=lambda x: x.exp(), source="{0}.exp()",
+    mp=lambda ctx, x: ctx.exp(x), partials=lambda ctx, x: (ctx.exp(x),),
+    domains=lambda: (Domain(-740.0, 709.0),), singular=_no_singular,
+    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
+))
+register(OpSpec(
+    name="log", method="log", arity=1, call=lambda x: x.log(), source="{0}.log()",
+    mp=lambda ctx, x: ctx.log(x), partials=lambda ctx, x: (1 / x,),
+    domains=lambda: (Domain(1e-300, FLOAT_MAX, min_abs=1e-300, zero=False),), singular=lambda *p: ((0.0,),),
+    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
+))
+register(OpSpec(
+    name="sin", method="sin", arity=1, call=lambda x: x.sin(), source="{0}.sin()",
+    mp=lambda ctx, x: ctx.sin(x), partials=lambda ctx, x: (ctx.cos(x),),
+    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular, periodic=True,
+    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
+))
+register(OpSpec(
+    name="cos", method="cos", arity=1, call=lambda x: x.cos(), source="{0}.cos()",
+    mp=lambda ctx, x: ctx.cos(x), partials=lambda ctx, x: (-ctx.sin(x),),
+    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular, periodic=True,
+    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
+))
+register(OpSpec(
+    name="tanh", method="tanh", arity=1, call=lambda x: x.tanh(), source="{0}.tanh()",
+    mp=lambda ctx, x: ctx.tanh(x), partials=lambda ctx, x: (ctx.sech(x) ** 2,),
+    # |x| <= 350: tanh is +-1 in float64 from |x| = 19.1 on, and the legitimate
+    # formulas 1/cosh(x)**2 and exp(2x) overflow from |x| = 355 on.
+    domains=lambda: (Domain(-350.0, 350.0),), singular=_no_singular,
+    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
+    # 1 - t*t loses everything but an absolute error of ~u once |t| is near 1
+    derivative_ulps=lambda *a: 12.0, derivative_scale=lambda ctx, x: (ctx.sech(x) ** 2 + ctx.tanh(x) ** 2,),
+))
+register(OpSpec(
+    name="relu", method="relu", arity=1, call=lambda x: x.relu(), source="{0}.relu()",
+    mp=lambda ctx, x: x if x > 0 else ctx.zero, partials=lambda ctx, x: (ctx.one if x > 0 else ctx.zero,),
+    domains=lambda: (Domain(-1e300, 1e300),), singular=lambda *p: ((0.0,),),
+    forward_ulps=lambda *a: 0.0, derivative_ulps=lambda *a: 0.0,
+    doc="relu'(0) = 0, as torch defines it",
+))
+
+
+def spec_for_method(method: str) -> list[OpSpec]:
+    return [s for s in REGISTRY.values() if s.method == method]
+
