@@ -39,7 +39,9 @@ class Domain:
         return abs(x) >= self.min_abs
 
     def clip(self, x: float) -> float:
-        """The nearest point of the domain to ``x`` (used to map, never to reject)."""
+        """``x`` mapped into the domain: reflected if its negation fits, else the nearest point."""
+        if not self.lo <= x <= self.hi and self.lo <= -x <= self.hi:
+            x = -x
         x = min(max(x, self.lo), self.hi)
         if x == 0 and self.zero:
             return x

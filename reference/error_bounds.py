@@ -20,17 +20,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from reference.mp_backend import MPScalar
+from reference.ops import OpSpec
 
 UNIT_ROUNDOFF = 2.0**-53
 UNDERFLOW = 2.0**-1074  # the absolute error of a result that lands among the subnormals
-LINEAR_LIMIT = 1e-3  # an operand error above this (relative) leaves the first-order regime
+LINEAR_LIMIT = 1e-3
+OVERFLOW_LIMIT = 1e300  # adjoints beyond this may overflow in a correct engine  # an operand error above this (relative) leaves the first-order regime
 
 
 class IllConditioned(Exception):
-    """No meaningful error bound exists at this point; ``reason`` says why."""
+    """No meaningful error bound exists at this point; ``reason`` says why and
+    ``kind`` names the category (for statistics)."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
+    def __init__(self, kind: str, reason: str):
+        super().__init__(f"{kind}: {reason}")
+        self.kind = kind
         self.reason = reason
 
 
@@ -70,6 +74,41 @@ def _corners(values, errors):
     return vectors
 
 
+def check_operand(spec: OpSpec, k: int, v: Any, e: Any, param: Any = None) -> None:
+    """Raise :class:`IllConditioned` if operand ``k`` = v +- e leaves the first-order regime,
+    reaches a kink or pole, or leaves the op's domain."""
+    if not e:
+        return
+    ctx = v.context if hasattr(v, "context") else None
+    show = (lambda x: ctx.nstr(x, 8)) if ctx else (lambda x: f"{float(x):.8g}")
+    if e > LINEAR_LIMIT * (min(abs(v), 1) if spec.periodic else abs(v)):
+        raise IllConditioned("rounding error too large for a first-order bound",
+                             f"{spec.name}: operand {k} = {show(v)} is uncertain by {show(e)}")
+    singular = spec.singular_points(param)
+    for point in singular[k] if k < len(singular) else ():
+        if v - e <= point <= v + e:
+            raise IllConditioned("rounding may cross a kink or pole",
+                                 f"{spec.name}: operand {k} = {show(v)} +- {show(e)} straddles {point}")
+    domains = spec.operand_domains(param)
+    if k < len(domains) and not (domains[k].lo <= v - e and v + e <= domains[k].hi):
+        raise IllConditioned("rounding may leave an op's domain",
+                             f"{spec.name}: operand {k} = {show(v)} +- {show(e)} leaves the domain")
+
+
+def forward_error(spec: OpSpec, values: list, errors: list, param: Any, out: Any, partials=None) -> Any:
+    """Bound on |computed - true| of one op's result, given bounds on its operands' errors:
+    the true op at the computed operands (first order, and at the corners of the
+    error box, which catches curvature), then the op's own rounding."""
+    ctx = out.context
+    if partials is None:
+        partials = _call(spec.partials, ctx, values, param)
+    propagated = sum((abs(d) * e for d, e in zip(partials, errors)), ctx.zero)
+    for corner in _corners(values, errors):
+        propagated = max(propagated, abs(_call(spec.mp, ctx, corner, param) - out))
+    own = ctx.mpf(_call(spec.forward_ulps, ctx, values, param)) * UNIT_ROUNDOFF * abs(out)
+    return propagated + own + ctx.mpf(UNDERFLOW)
+
+
 def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
     """Bounds on the forward and gradient errors of any correct float64 engine.
 
@@ -88,26 +127,11 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
             continue
         values = [o.value if isinstance(o, MPScalar) else o for o in node.operands]
         errors = [err[id(o)] if isinstance(o, MPScalar) else ctx.zero for o in node.operands]
-        domains = spec.domains() if node.param is None else spec.domains(node.param)
-        singular = spec.singular() if node.param is None else spec.singular(node.param)
         for k, (v, e) in enumerate(zip(values, errors)):
-            if not e:
-                continue
-            if e > LINEAR_LIMIT * (min(abs(v), 1) if spec.periodic else abs(v)):
-                raise IllConditioned(f"{spec.name}: operand {k} = {ctx.nstr(v, 8)} is uncertain by {ctx.nstr(e, 3)}")
-            for point in (singular[k] if k < len(singular) else ()):
-                if v - e <= point <= v + e:
-                    raise IllConditioned(f"{spec.name}: operand {k} = {ctx.nstr(v, 8)} +- {ctx.nstr(e, 3)} straddles {point}")
-            if k < len(domains) and not (domains[k].lo <= v - e and v + e <= domains[k].hi):
-                raise IllConditioned(f"{spec.name}: operand {k} = {ctx.nstr(v, 8)} +- {ctx.nstr(e, 3)} leaves the domain")
+            check_operand(spec, k, v, e, node.param)
         out = node.value
         partials = _call(spec.partials, ctx, values, node.param)
-        # forward: the true op at the computed operands, then the op's own rounding
-        propagated = sum((abs(d) * e for d, e in zip(partials, errors)), ctx.zero)
-        for corner in _corners(values, errors):
-            propagated = max(propagated, abs(_call(spec.mp, ctx, corner, node.param) - out))
-        own = ctx.mpf(_call(spec.forward_ulps, ctx, values, node.param)) * u * abs(out) + eta
-        err[id(node)] = propagated + own
+        err[id(node)] = forward_error(spec, values, errors, node.param, out, partials)
         # local derivatives: rounding of the formula, and evaluation at the computed operands
         scale = partials if spec.derivative_scale is None else _call(spec.derivative_scale, ctx, values, node.param)
         ulps = ctx.mpf(_call(spec.derivative_ulps, ctx, values, node.param))
@@ -139,6 +163,9 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
             adjoint_err[p] = adjoint_err.get(p, ctx.zero) + term_err + u * magnitude + eta
             terms_abs[p] = terms_abs.get(p, ctx.zero) + magnitude
             terms_count[p] = terms_count.get(p, 0) + 1
+    biggest = max((abs(a) + adjoint_err[k] for k, a in adjoint.items()), default=ctx.zero)
+    if biggest > OVERFLOW_LIMIT:
+        raise IllConditioned("gradients overflow float64", f"an adjoint reaches {ctx.nstr(biggest, 3)}")
     gradient_bounds = tuple(float(adjoint_err.get(id(leaf), 0)) for leaf in leaves)
     adjoints = tuple(adjoint.get(id(leaf), ctx.zero) for leaf in leaves)
     return ErrorBounds(float(err[id(root)]), gradient_bounds, adjoints)

@@ -119,7 +119,7 @@ class Expression:
                 lines.append(f"    v{i} = {expr}")
                 text[i], atomic[i] = f"v{i}", True
             else:
-                text[i], atomic[i] = expr, expr.endswith(")") and expr.count("(") == 1 and expr[0].isalpha()
+                text[i], atomic[i] = expr, spec.source.startswith("{0}.")  # a method call binds tightest
         lines.append(f"    return {text[len(self.nodes) - 1]}")
         return "\n".join(lines)
 

@@ -134,22 +134,56 @@ def mp_value(fn: Callable, inputs: Sequence[float], dps: int = DEFAULT_DPS) -> t
     return root, leaves
 
 
-def _tape_magnitude(root: MPScalar) -> Any:
-    """The largest magnitude among the values and constants on the tape."""
-    ctx, biggest = root.ctx, abs(root.value)
-    stack, seen = [root], set()
+MAX_DPS = 1500
+
+
+def _central_difference(fn: Callable, inputs: Sequence[float], i: int, h, dps: int):
+    """Central difference in input i with ``dps`` digits: (estimate, error or None if unresolved, kink)."""
+    cls = mp_scalar_type(min(dps - dps % 10 + 10, MAX_DPS))
+    work = cls.ctx
+
+    def f_at(offset):
+        shifted = [cls.leaf(v) for v in inputs]
+        shifted[i] = cls(shifted[i].value + offset)
+        out = fn(*shifted)
+        return out.value if isinstance(out, MPScalar) else work.mpf(out)
+
+    h = work.mpf(h)
+    f0, f_plus, f_minus, f_plus2, f_minus2 = (f_at(k * h) for k in (0, 1, -1, 2, -2))
+    central = (f_plus - f_minus) / (2 * h)
+    central2 = (f_plus2 - f_minus2) / (4 * h)
+    right, left = (f_plus - f0) / h, (f0 - f_minus) / h
+    scale = max(abs(right), abs(left))
+    resolution = 4 * work.eps * max(abs(f0), abs(f_plus), abs(f_minus)) / h
+    if scale < resolution * 10**20 and (scale or f0):  # fewer than 20 digits survive the subtraction
+        return central, None, False
+    gap = abs(right - left)
+    kink = bool(gap > work.mpf(10) ** -12 * max(scale, work.mpf(10) ** -300))
+    return central, gap + abs(central2 - central) + resolution, kink
+
+
+def _tape(root: MPScalar) -> list[MPScalar]:
+    """Every scalar the root was computed from, the root included (any order)."""
+    nodes, stack, seen = [], [root], set()
     while stack:
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        biggest = max(biggest, abs(node.value))
-        for operand in node.operands:
-            if isinstance(operand, MPScalar):
-                stack.append(operand)
-            else:
-                biggest = max(biggest, abs(ctx.mpf(operand)))
-    return biggest
+        if id(node) not in seen:
+            seen.add(id(node))
+            nodes.append(node)
+            stack.extend(o for o in node.operands if isinstance(o, MPScalar))
+    return nodes
+
+
+def _reachable_ids(root: MPScalar) -> set[int]:
+    return {id(node) for node in _tape(root)}
+
+
+def _tape_magnitude(root: MPScalar) -> Any:
+    """The largest magnitude among the values and constants on the tape."""
+    ctx = root.ctx
+    magnitudes = [abs(node.value) for node in _tape(root)]
+    magnitudes += [abs(ctx.mpf(o)) for node in _tape(root) for o in node.operands if not isinstance(o, MPScalar)]
+    return max(magnitudes)
 
 
 def mp_gradient(fn: Callable, inputs: Sequence[float], dps: int = DEFAULT_DPS) -> MPEvaluation:
@@ -172,33 +206,25 @@ def mp_gradient(fn: Callable, inputs: Sequence[float], dps: int = DEFAULT_DPS) -
     ctx = root.ctx
     magnitude = _tape_magnitude(root)
     gradient, errors, kinks = [], [], []
+    reachable = _reachable_ids(root)
     for i, x in enumerate(inputs):
+        if id(leaves[i]) not in reachable:  # the expression does not depend on this input
+            gradient.append(ctx.zero)
+            errors.append(ctx.zero)
+            kinks.append(False)
+            continue
         h = ctx.mpf(10) ** (-(dps // 2)) * (min(abs(ctx.mpf(x)), 1) if x != 0 else 1)
         extra = int(ctx.log10(max(magnitude, abs(ctx.mpf(x)), ctx.one) / h)) + 10
-        cls = mp_scalar_type(min(dps + extra - extra % 10, 2000))
-        work = cls.ctx
-
-        def f_at(offset, i=i):
-            shifted = [cls.leaf(v) for v in inputs]
-            shifted[i] = cls(shifted[i].value + offset)
-            out = fn(*shifted)
-            return out.value if isinstance(out, MPScalar) else work.mpf(out)
-
-        try:
-            hw = work.mpf(h)
-            f0, f_plus, f_minus = f_at(0), f_at(hw), f_at(-hw)
-            f_plus2, f_minus2 = f_at(2 * hw), f_at(-2 * hw)
-        except OutOfDomain:  # a pole or domain boundary lies within 2h
-            gradient.append(ctx.nan)
-            errors.append(ctx.inf)
-            kinks.append(True)
-            continue
-        central = (f_plus - f_minus) / (2 * hw)
-        central2 = (f_plus2 - f_minus2) / (4 * hw)
-        right, left = (f_plus - f0) / hw, (f0 - f_minus) / hw
-        scale = max(abs(right), abs(left))
-        gap = abs(right - left)
+        while True:
+            try:
+                central, error, kink = _central_difference(fn, inputs, i, h, dps + extra)
+            except OutOfDomain:  # a pole or domain boundary lies within 2h
+                central, error, kink = ctx.nan, ctx.inf, True
+                break
+            if error is not None or dps + extra >= MAX_DPS:
+                break
+            extra *= 2  # the difference was not resolved: a tiny derivative next to a large value
         gradient.append(ctx.mpf(central))
-        errors.append(ctx.mpf(gap + abs(central2 - central) + work.eps * scale))
-        kinks.append(bool(gap > ctx.mpf(10) ** -12 * max(scale, ctx.mpf(10) ** -300)))
+        errors.append(ctx.mpf(error if error is not None else ctx.inf))
+        kinks.append(kink)
     return MPEvaluation(root.value, root, leaves, tuple(gradient), tuple(errors), tuple(kinks))

@@ -43,7 +43,7 @@ class OpSpec:
     mp: Callable[..., Number]  # (ctx, *operands[, param]) -> value
     partials: Callable[..., tuple]  # (ctx, *operands[, param]) -> d value / d operand, one per operand
     domains: Callable[..., tuple[Domain, ...]]  # ([param]) -> one Domain per operand
-    params: Callable[..., Any] | None = None  # (draw, *operand values or None) -> param, via hypothesis
+    params: Callable[..., Any] | None = None  # (draw) -> param: draws the param with hypothesis
     singular: Callable[..., tuple[tuple[float, ...], ...]] = lambda *p: ((),) * 2
     forward_ulps: Callable[..., float] = lambda *a: 1.0  # (ctx, *operands[, param]) -> ulps
     derivative_ulps: Callable[..., float] = lambda *a: 4.0
@@ -57,6 +57,12 @@ class OpSpec:
     @property
     def has_param(self) -> bool:
         return self.params is not None
+
+    def operand_domains(self, param: Any = None) -> tuple[Domain, ...]:
+        return self.domains() if param is None else self.domains(param)
+
+    def singular_points(self, param: Any = None) -> tuple[tuple[float, ...], ...]:
+        return self.singular() if param is None else self.singular(param)
 
     def render(self, operands: list[str], param: str = "") -> str:
         """Python source for this op, given the source of its operands and of its param."""
@@ -91,7 +97,7 @@ DIVISOR = Domain(-1e100, 1e100, min_abs=1e-100, zero=False)  # a/b and a/b**2 st
 def _constants(lo: float, hi: float, *, nonzero: bool = False):
     """A plain-number operand: small integers, ordinary floats, tiny and huge magnitudes."""
 
-    def draw_constant(draw, *_operands):
+    def draw_constant(draw):
         from properties.values import floats_in  # local: reference must not need hypothesis to import
 
         return draw(floats_in(Domain(lo, hi, min_abs=1e-100 if nonzero else 0.0, zero=not nonzero)))
@@ -175,12 +181,12 @@ def _pow_domain(e: float) -> tuple[Domain]:
     return (Domain(0.0, biggest, min_abs=smallest, zero=e > 1.0),)
 
 
-def _draw_exponent(draw, base=None):
+def _draw_exponent(draw):
+    """Integer and fractional exponents; the base is then drawn from the exponent's domain."""
     from hypothesis import strategies as st
 
-    if base is not None and base < 0:
-        return draw(st.sampled_from([e for e in EXPONENTS if e.is_integer()]))
-    return draw(st.one_of(st.sampled_from(EXPONENTS), st.floats(-3.0, 4.0).map(lambda e: round(e, 3))))
+    listed, index, anywhere = draw(st.booleans()), draw(st.integers(0, 255)), draw(st.floats(-3.0, 4.0))
+    return round(anywhere, 3) if not listed else EXPONENTS[index % len(EXPONENTS)]
 
 
 def _pow_value(ctx, x, e):

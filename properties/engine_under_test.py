@@ -1,0 +1,85 @@
+"""Which ``Value`` class the suite verifies, and which registry ops it has.
+
+Selected with ``pytest --engine MODULE:ATTR`` or the ``GRADPROOF_ENGINE``
+environment variable (for runners other than pytest); the default is this
+project's own engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+
+from reference.ops import REGISTRY, OpSpec
+
+ENV_VAR = "GRADPROOF_ENGINE"
+DEFAULT_ENGINE = "engine:Value"
+_REQUIRED = ("data", "grad", "backward")
+
+
+class EngineSpecError(ValueError):
+    """The engine named by --engine / GRADPROOF_ENGINE cannot be used."""
+
+
+@dataclass(frozen=True)
+class EngineUnderTest:
+    name: str  # MODULE:ATTR
+    value_type: type
+
+    def supports(self, spec: OpSpec) -> bool:
+        return callable(getattr(self.value_type, spec.method, None))
+
+    @property
+    def ops(self) -> list[str]:
+        """Registry ops this engine has, in registry order."""
+        return [name for name, spec in REGISTRY.items() if self.supports(spec)]
+
+    @property
+    def missing_ops(self) -> list[str]:
+        return [name for name, spec in REGISTRY.items() if not self.supports(spec)]
+
+    @property
+    def import_line(self) -> str:
+        module, attr = self.name.split(":")
+        if "." in attr:
+            return f"import {module}\nValue = {module}.{attr}"
+        return f"from {module} import {attr} as Value"
+
+
+def load_engine(name: str | None = None) -> EngineUnderTest:
+    """Import MODULE:ATTR (default: $GRADPROOF_ENGINE, else this project's engine)."""
+    name = name or os.environ.get(ENV_VAR) or DEFAULT_ENGINE
+    module_name, sep, attr = name.partition(":")
+    if not sep or not module_name or not attr:
+        raise EngineSpecError(f"engine must be given as MODULE:ATTR (e.g. micrograd.engine:Value), got {name!r}")
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError as error:
+        raise EngineSpecError(f"cannot import engine module {module_name!r}: {error}") from error
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise EngineSpecError(f"module {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not isinstance(obj, type):
+        raise EngineSpecError(f"{name} is a {type(obj).__name__}, not a class")
+    probe = obj(1.0)
+    missing = [a for a in _REQUIRED if not hasattr(probe, a)]
+    if missing:
+        raise EngineSpecError(f"{name} does not look like a micrograd-style Value: it lacks {', '.join(missing)}")
+    return EngineUnderTest(name, obj)
+
+
+_current: EngineUnderTest | None = None
+
+
+def select_engine(name: str | None = None) -> EngineUnderTest:
+    """Make MODULE:ATTR the engine that :func:`current_engine` returns (conftest calls this)."""
+    global _current
+    _current = load_engine(name)
+    return _current
+
+
+def current_engine() -> EngineUnderTest:
+    """The engine the properties verify: the one selected, else $GRADPROOF_ENGINE or the default."""
+    return _current if _current is not None else select_engine()

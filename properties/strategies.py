@@ -1,0 +1,237 @@
+"""Hypothesis strategies for expressions and their inputs.
+
+Importable by users::
+
+    from hypothesis import given
+    from properties.strategies import cases
+
+    @given(cases(ops=["mul", "sin"], max_ops=10))
+    def test_my_engine(case): ...
+
+A :class:`Case` is an :class:`~reference.expression.Expression` (a DAG of
+registry ops) with inputs at which every op is inside its domain.  Inputs and
+structure are drawn together, bottom-up: each new op is applied only to
+earlier nodes whose current values its domain admits, so nothing is drawn and
+then thrown away.  Shrinking removes ops from the end, moves operand choices
+to the most recent node (chains) and the op choice to the first registered op
+(``add``), and inputs towards small ordinary numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from hypothesis import strategies as st
+
+from reference.domains import Domain
+from reference.expression import Expression, Node
+from reference.error_bounds import IllConditioned, check_operand, forward_error
+from reference.mp_backend import MPScalar, OutOfDomain, mp_scalar_type
+from reference.ops import REGISTRY, OpSpec
+from properties.values import floats_in
+
+LEAF_DOMAIN = Domain(-1e100, 1e100)
+_TRACKING_DPS = 30  # node values while building: enough to tell a domain edge from a rounding error
+
+
+@dataclass(frozen=True)
+class Case:
+    """An expression and the inputs it is evaluated at."""
+
+    expression: Expression
+    inputs: tuple[float, ...]
+
+    def __str__(self) -> str:
+        args = ", ".join(f"x{k}={x!r}" for k, x in enumerate(self.inputs))
+        return f"{self.expression.source()}\n# at {args}"
+
+
+def _resolve(ops: Iterable[str] | None) -> list[OpSpec]:
+    names = list(REGISTRY) if ops is None else list(ops)
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown ops {unknown}; registered: {sorted(REGISTRY)}")
+    if not names:
+        raise ValueError("ops must name at least one registered op")
+    return [REGISTRY[n] for n in names]
+
+
+def _index(draw, n: int) -> int:
+    """An index below ``n`` drawn from a fixed range, so that a replayed or mutated choice
+    sequence stays valid when the number of candidates changes (fewer invalid examples);
+    it still shrinks to 0."""
+    return draw(st.integers(0, 255)) % n
+
+
+def _pick(draw, candidates: list[int], unused: set[int], avoid: int | None = None) -> int:
+    """One of ``candidates`` (newest first).  Mostly a node nothing uses yet, the newest
+    half of those times (this builds depth and keeps what is drawn live); otherwise any
+    node, which builds shared subexpressions."""
+    fresh = [i for i in candidates if i in unused and i != avoid]
+    mode, index = draw(st.integers(0, 4)), draw(st.integers(0, 255))  # always two choices
+    if fresh and mode < 4:
+        return fresh[0 if mode < 2 else index % len(fresh)]
+    return candidates[index % len(candidates)]
+
+
+def _admits(spec: OpSpec, k: int, param, value, error) -> bool:
+    """Operand ``k`` of ``spec`` may be this node: inside the domain, and far enough from
+    its edges, kinks and poles that a correct engine's rounding cannot cross them."""
+    if not spec.operand_domains(param)[k].contains(float(value)):
+        return False
+    try:
+        check_operand(spec, k, value, error, param)
+    except IllConditioned:
+        return False
+    return True
+
+
+def _try_op(draw, spec: OpSpec, nodes: list[Node], values: list, errors: list) -> tuple[Node, MPScalar, object] | None:
+    """Apply ``spec`` to drawn earlier nodes that it admits, or None if none do."""
+    used = {a for node in nodes for a in node.args}
+    value_nodes = [i for i in range(len(nodes) - 1, -1, -1) if nodes[i].const is None]
+    unused = set(value_nodes) - used
+    scalars = {i: values[i].value for i in value_nodes}
+    if spec.has_param:
+        param = spec.params(draw)
+        admitted = [i for i in value_nodes if _admits(spec, 0, param, scalars[i], errors[i])]
+        first = _pick(draw, admitted or value_nodes, unused)
+        if not admitted:
+            return None
+        args = (first,)
+    else:
+        param = None
+        domains = spec.operand_domains()
+        firsts = [i for i in value_nodes if _admits(spec, 0, None, scalars[i], errors[i])]
+        first = _pick(draw, firsts or value_nodes, unused)
+        if not firsts:
+            return None
+        args = (first,)
+        if spec.arity == 2:
+            seconds = [i for i in value_nodes if _admits(spec, 1, None, scalars[i], errors[i])]
+            # the same choices whatever the outcome (keeps mutated sequences aligned)
+            shape, constant = draw(st.integers(0, 9)), draw(floats_in(domains[1]))
+            second = _pick(draw, seconds, unused, avoid=first) if seconds else None
+            if spec.constant_operand and (not seconds or shape < 2):
+                nodes.append(Node(const=constant))
+                values.append(constant)
+                errors.append(0)
+                args = (first, len(nodes) - 1)
+            elif not seconds:
+                return None
+            elif first in seconds and shape == 2:
+                args = (first, first)  # x * x, x - x, x / x
+            else:
+                args = (first, second)
+    node = Node(op=spec.name, args=args, param=param)
+    operands = [values[a] for a in args]
+    try:
+        value = spec.call(*operands) if param is None else spec.call(*operands, param)
+    except OutOfDomain:
+        return None
+    operand_values = [o.value if isinstance(o, MPScalar) else o for o in operands]
+    error = forward_error(spec, operand_values, [errors[a] for a in args], param, value.value)
+    return node, value, error
+
+
+def _fold(draw, binary: list[OpSpec], nodes: list[Node], values: list, errors: list) -> None:
+    """Combine the ops that nothing uses into one root with binary ops, so that all of them count."""
+    while binary:
+        used = {a for node in nodes for a in node.args}
+        loose = [i for i in range(len(nodes) - 1, -1, -1) if nodes[i].op is not None and i not in used]
+        if len(loose) < 2:
+            return
+        a, b = loose[1], loose[0]
+        start = _index(draw, len(binary))
+        for offset in range(len(binary)):
+            spec = binary[(start + offset) % len(binary)]
+            if _admits(spec, 0, None, values[a].value, errors[a]) and _admits(spec, 1, None, values[b].value, errors[b]):
+                value = spec.call(values[a], values[b])
+                nodes.append(Node(op=spec.name, args=(a, b)))
+                values.append(value)
+                errors.append(forward_error(spec, [values[a].value, values[b].value], [errors[a], errors[b]], None, value.value))
+                break
+        else:
+            return
+
+
+@st.composite
+def cases(
+    draw,
+    *,
+    ops: Iterable[str] | None = None,
+    min_ops: int = 1,
+    max_ops: int = 40,
+    max_inputs: int = 4,
+    leaf_domain: Domain = LEAF_DOMAIN,
+) -> Case:
+    """Random expression DAGs over ``ops`` (default: every registered op) with valid inputs.
+
+    ``min_ops``/``max_ops`` bound the number of op nodes drawn (the root may
+    depend on fewer); ``max_inputs`` bounds the number of inputs.
+    """
+    specs = _resolve(ops)
+    if not 1 <= min_ops <= max_ops:
+        raise ValueError(f"need 1 <= min_ops <= max_ops, got min_ops={min_ops}, max_ops={max_ops}")
+    if max_inputs < 1:
+        raise ValueError(f"max_inputs must be >= 1, got {max_inputs}")
+    scalar = mp_scalar_type(_TRACKING_DPS)
+    # The size first: hypothesis extends a novel prefix by at most 5x its simplest
+    # completion, and a prefix that fixes the size completes to an example that large.
+    n_ops = draw(st.integers(min_ops, max_ops))
+    n_inputs = draw(st.integers(1, max_inputs))
+    inputs = tuple(draw(floats_in(leaf_domain)) for _ in range(n_inputs))
+    nodes: list[Node] = [Node(input=k) for k in range(n_inputs)]
+    values: list = [scalar.leaf(x) for x in inputs]
+    errors: list = [0] * n_inputs  # forward error bound of each node in a correct float64 engine
+    for _ in range(n_ops):
+        start = _index(draw, len(specs))
+        for offset in range(len(specs)):  # the drawn op, or the next one that applies here
+            made = _try_op(draw, specs[(start + offset) % len(specs)], nodes, values, errors)
+            if made is not None:
+                nodes.append(made[0])
+                values.append(made[1])
+                errors.append(made[2])
+                break
+    _fold(draw, [s for s in specs if s.arity == 2], nodes, values, errors)
+    while nodes[-1].const is not None:  # a constant drawn for an op that did not apply
+        nodes.pop()
+        values.pop()
+    return Case(Expression(n_inputs, tuple(nodes)), inputs)
+
+
+@st.composite
+def op_cases(draw, spec: OpSpec, *, upstream: bool = False) -> Case:
+    """``spec`` alone on inputs drawn across its whole domain.
+
+    Binary ops get two inputs, the same input twice, or a constant second
+    operand.  With ``upstream=True`` the op is not the root: its result is
+    multiplied by one more input, so a missing upstream factor shows.
+    """
+    param = spec.params(draw) if spec.has_param else None
+    domains = spec.operand_domains(param)
+    inputs = [draw(floats_in(domains[0]))]
+    nodes = [Node(input=0)]
+    if spec.arity == 2:
+        form = draw(st.sampled_from(["two", "same", "constant"] if spec.constant_operand else ["two", "same"]))
+        if form == "same" and domains[1].contains(inputs[0]):
+            args = (0, 0)
+        elif form == "constant":
+            nodes.append(Node(const=draw(floats_in(domains[1]))))
+            args = (0, 1)
+        else:
+            inputs.append(draw(floats_in(domains[1])))
+            nodes.append(Node(input=1))
+            args = (0, 1)
+    else:
+        args = (0,)
+    nodes.append(Node(op=spec.name, args=args, param=param))
+    if upstream:
+        inputs.append(draw(floats_in(Domain(-1e50, 1e50))))
+        nodes.append(Node(input=len(inputs) - 1))
+        nodes.append(Node(op="mul", args=(len(nodes) - 2, len(nodes) - 1)))
+    return Case(Expression(len(inputs), tuple(nodes)), tuple(inputs))
+
+
+__all__ = ["Case", "cases", "op_cases", "floats_in", "LEAF_DOMAIN"]

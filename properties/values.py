@@ -1,0 +1,54 @@
+"""Hypothesis strategies for the numbers that go into ops.
+
+Values are built inside their domain (mapped onto it, never filtered), with
+the points where engines break over-represented: exact zeros where legal,
+magnitudes from 1e-300 to the domain's limit, both signs, and the domain's
+own edges.  Shrinking goes towards small ordinary numbers first.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import strategies as st
+
+from reference.domains import Domain
+
+TINY_EDGES = (5e-324, 2.2250738585072014e-308, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-8)
+
+
+def _edges(domain: Domain) -> list[float]:
+    points = domain.edges() + [p for t in TINY_EDGES for p in (t, -t) if domain.contains(p)]
+    points += [math.nextafter(p, 0.0) for p in (domain.lo, domain.hi) if domain.contains(math.nextafter(p, 0.0))]
+    unique: list[float] = []
+    for p in points:
+        if not any(p == q and math.copysign(1, p) == math.copysign(1, q) for q in unique):
+            unique.append(p)
+    return unique
+
+
+@st.composite
+def floats_in(draw, domain: Domain) -> float:
+    """Floats of ``domain``: ordinary values, every magnitude, and the domain's edges.
+
+    Every draw makes the same five choices whatever kind of value it returns,
+    so that hypothesis' mutations of a choice sequence stay aligned (no overruns).
+    Shrinks towards ordinary values near 0.
+    """
+    if not isinstance(domain, Domain):
+        raise TypeError(f"floats_in needs a Domain, got {type(domain).__name__}")
+    edges = _edges(domain)
+    smallest = max(domain.min_abs, 1e-300)
+    low = math.floor(math.log10(smallest))
+    high = max(low, math.floor(math.log10(domain.max_abs)) if domain.max_abs > 0 else low)
+    kind = draw(st.integers(0, 2))  # 0: ordinary, 1: any magnitude, 2: an edge
+    ordinary = draw(st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False))
+    mantissa = draw(st.floats(1.0, 10.0, exclude_max=True))
+    exponent = draw(st.integers(low, high))
+    choice = draw(st.integers(0, 255))
+    if kind == 0:
+        return domain.clip(ordinary)
+    if kind == 1:
+        x = mantissa * 10.0**exponent
+        return domain.clip(-x if choice % 2 else x)
+    return edges[choice % len(edges)]
