@@ -7,6 +7,10 @@ collecting those cycles is where micrograd spends most of a training step.
 With ``__slots__`` and tuples instead of sets, a node is small and acyclic,
 so it is freed by reference counting alone.
 
+Results have the type of their first operand (``type(self)``), so a subclass
+that overrides one op (as the suite's mutant engines do) stays in charge of
+the whole graph.
+
 Backward walks the graph iteratively (no recursion limit), visits every node
 once, and accumulates with ``+=`` so that a node used several times gets the
 sum of its uses.
@@ -67,27 +71,27 @@ class Value:
     # ----- primitives: result, then the local derivative of each operand -----
 
     def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(_real(other, "+"))
-        return Value(self.data + other.data, (self, other), _ONE_ONE, "+")  # d/da = d/db = 1
+        other = other if isinstance(other, Value) else type(self)(_real(other, "+"))
+        return type(self)(self.data + other.data, (self, other), _ONE_ONE, "+")  # d/da = d/db = 1
 
     def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(_real(other, "*"))
-        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")  # d/da = b, d/db = a
+        other = other if isinstance(other, Value) else type(self)(_real(other, "*"))
+        return type(self)(self.data * other.data, (self, other), (other.data, self.data), "*")  # d/da = b, d/db = a
 
     def __truediv__(self, other):
-        other = other if isinstance(other, Value) else Value(_real(other, "/"))
+        other = other if isinstance(other, Value) else type(self)(_real(other, "/"))
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"/: division by zero ({a!r} / {b!r})")
         out = a / b
-        return Value(out, (self, other), (1.0 / b, -out / b), "/")  # d/da = 1/b, d/db = -a/b^2
+        return type(self)(out, (self, other), (1.0 / b, -out / b), "/")  # d/da = 1/b, d/db = -a/b^2
 
     def __sub__(self, other):
-        other = other if isinstance(other, Value) else Value(_real(other, "-"))
-        return Value(self.data - other.data, (self, other), _ONE_MINUS_ONE, "-")  # d/da = 1, d/db = -1
+        other = other if isinstance(other, Value) else type(self)(_real(other, "-"))
+        return type(self)(self.data - other.data, (self, other), _ONE_MINUS_ONE, "-")  # d/da = 1, d/db = -1
 
     def __neg__(self):
-        return Value(-self.data, (self,), _MINUS_ONE, "neg")  # d/dx = -1
+        return type(self)(-self.data, (self,), _MINUS_ONE, "neg")  # d/dx = -1
 
     def __pow__(self, exponent):
         if isinstance(exponent, Value) or not isinstance(exponent, Real):
@@ -103,7 +107,7 @@ class Value:
             out = x**e
         except OverflowError:
             raise OverflowError(f"**({x!r}, {e!r}): the result overflows float64") from None
-        return Value(out, (self,), (_pow_derivative(x, e),), f"**{e!r}")  # d/dx = e x^(e-1)
+        return type(self)(out, (self,), (_pow_derivative(x, e),), f"**{e!r}")  # d/dx = e x^(e-1)
 
     def exp(self):
         x = self.data
@@ -111,30 +115,30 @@ class Value:
             out = math.exp(x)
         except OverflowError:
             raise OverflowError(f"exp({x!r}): the result overflows float64") from None
-        return Value(out, (self,), (out,), "exp")  # d/dx e^x = e^x
+        return type(self)(out, (self,), (out,), "exp")  # d/dx e^x = e^x
 
     def log(self):
         x = self.data
         if x <= 0.0:
             raise ValueError(f"log({x!r}): log is defined for x > 0 only")
-        return Value(math.log(x), (self,), (1.0 / x,), "log")  # d/dx log x = 1/x
+        return type(self)(math.log(x), (self,), (1.0 / x,), "log")  # d/dx log x = 1/x
 
     def sin(self):
         x = self.data
-        return Value(math.sin(x), (self,), (math.cos(x),), "sin")  # d/dx sin x = cos x
+        return type(self)(math.sin(x), (self,), (math.cos(x),), "sin")  # d/dx sin x = cos x
 
     def cos(self):
         x = self.data
-        return Value(math.cos(x), (self,), (-math.sin(x),), "cos")  # d/dx cos x = -sin x
+        return type(self)(math.cos(x), (self,), (-math.sin(x),), "cos")  # d/dx cos x = -sin x
 
     def tanh(self):
         t = math.tanh(self.data)
-        return Value(t, (self,), (1.0 - t * t,), "tanh")  # d/dx tanh x = 1 - tanh^2 x
+        return type(self)(t, (self,), (1.0 - t * t,), "tanh")  # d/dx tanh x = 1 - tanh^2 x
 
     def relu(self):
         x = self.data
         positive = x > 0.0
-        return Value(x if positive else 0.0, (self,), (1.0 if positive else 0.0,), "relu")  # relu'(0) = 0, as torch
+        return type(self)(x if positive else 0.0, (self,), (1.0 if positive else 0.0,), "relu")  # relu'(0) = 0, as torch
 
     # ----- derived operators -----
 
@@ -142,13 +146,13 @@ class Value:
         return self + other
 
     def __rsub__(self, other):  # other - self
-        return Value(_real(other, "-")) - self
+        return type(self)(_real(other, "-")) - self
 
     def __rmul__(self, other):  # other * self
         return self * other
 
     def __rtruediv__(self, other):  # other / self
-        return Value(_real(other, "/")) / self
+        return type(self)(_real(other, "/")) / self
 
     # ----- backward -----
 

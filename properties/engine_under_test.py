@@ -44,7 +44,7 @@ class EngineUnderTest:
         module, attr = self.name.split(":")
         if "." in attr:
             return f"import {module}\nValue = {module}.{attr}"
-        return f"from {module} import {attr} as Value"
+        return f"from {module} import {attr}" + ("" if attr == "Value" else " as Value")
 
 
 def load_engine(name: str | None = None) -> EngineUnderTest:

@@ -75,82 +75,107 @@ def _pick(draw, candidates: list[int], unused: set[int], avoid: int | None = Non
     return candidates[index % len(candidates)]
 
 
-def _admits(spec: OpSpec, k: int, param, value, error) -> bool:
-    """Operand ``k`` of ``spec`` may be this node: inside the domain, and far enough from
-    its edges, kinks and poles that a correct engine's rounding cannot cross them."""
-    if not spec.operand_domains(param)[k].contains(float(value)):
+class _Builder:
+    """The DAG being drawn, with each node's value (in mpmath), the rounding error a correct
+    engine may have accumulated in it, and its amplification: the largest product of
+    partial derivatives along any path into it, which bounds the gradients it can produce."""
+
+    def __init__(self, inputs: tuple[float, ...]):
+        scalar = mp_scalar_type(_TRACKING_DPS)
+        self.nodes: list[Node] = [Node(input=k) for k in range(len(inputs))]
+        self.values: list = [scalar.leaf(x) for x in inputs]
+        self.errors: list = [0] * len(inputs)
+        self.amplification: list = [1] * len(inputs)
+
+    def value_nodes(self) -> tuple[list[int], set[int]]:
+        """Nodes that hold values (newest first), and those that nothing uses yet."""
+        used = {a for node in self.nodes for a in node.args}
+        newest_first = [i for i in range(len(self.nodes) - 1, -1, -1) if self.nodes[i].const is None]
+        return newest_first, set(newest_first) - used
+
+    def admits(self, spec: OpSpec, k: int, param, i: int) -> bool:
+        """Node ``i`` may be operand ``k`` of ``spec``: inside the domain, and far enough from
+        its edges, kinks and poles that a correct engine's rounding cannot cross them."""
+        value, error = self.values[i].value, self.errors[i]
+        if not spec.operand_domains(param)[k].contains(float(value)):
+            return False
+        try:
+            check_operand(spec, k, value, error, param)
+        except IllConditioned:
+            return False
+        return True
+
+    def constant(self, value: float) -> int:
+        self.nodes.append(Node(const=value))
+        self.values.append(value)
+        self.errors.append(0)
+        self.amplification.append(0)
+        return len(self.nodes) - 1
+
+    def apply(self, spec: OpSpec, args: tuple[int, ...], param=None) -> bool:
+        """Append ``spec`` applied to ``args``, unless its gradients could overflow float64."""
+        operands = [self.values[a] for a in args]
+        try:
+            value = spec.call(*operands) if param is None else spec.call(*operands, param)
+        except OutOfDomain:
+            return False
+        plain = [o.value if isinstance(o, MPScalar) else o for o in operands]
+        partials = spec.partials(value.ctx, *plain) if param is None else spec.partials(value.ctx, *plain, param)
+        amplification = max([1] + [abs(d) * self.amplification[a] for d, a in zip(partials, args)])
+        if amplification > MAX_AMPLIFICATION:
+            return False
+        self.nodes.append(Node(op=spec.name, args=args, param=param))
+        self.values.append(value)
+        self.errors.append(forward_error(spec, plain, [self.errors[a] for a in args], param, value.value, partials))
+        self.amplification.append(amplification)
+        return True
+
+    def trim(self) -> None:
+        """Drop trailing constants that were drawn for an op that did not apply."""
+        while self.nodes[-1].const is not None:
+            for column in (self.nodes, self.values, self.errors, self.amplification):
+                column.pop()
+
+
+MAX_AMPLIFICATION = 1e200  # leaves room below float64's 1.8e308 for the values themselves
+
+
+def _try_op(draw, spec: OpSpec, dag: _Builder) -> bool:
+    """Apply ``spec`` to drawn earlier nodes that it admits; False if it applies to none.
+
+    Every call makes the same choices whatever the outcome, which keeps
+    hypothesis' mutations of the choice sequence aligned."""
+    candidates, unused = dag.value_nodes()
+    param = spec.params(draw) if spec.has_param else None
+    firsts = [i for i in candidates if dag.admits(spec, 0, param, i)]
+    first = _pick(draw, firsts or candidates, unused)
+    if not firsts:
         return False
-    try:
-        check_operand(spec, k, value, error, param)
-    except IllConditioned:
+    if spec.arity == 1:
+        return dag.apply(spec, (first,), param)
+    seconds = [i for i in candidates if dag.admits(spec, 1, None, i)]
+    shape, constant = draw(st.integers(0, 9)), draw(floats_in(spec.operand_domains()[1]))
+    second = _pick(draw, seconds or candidates, unused, avoid=first)
+    if spec.constant_operand and (not seconds or shape < 2):
+        return dag.apply(spec, (first, dag.constant(constant)))  # x + 3.0
+    if not seconds:
         return False
-    return True
+    if first in seconds and shape == 2:
+        return dag.apply(spec, (first, first))  # x * x, x - x, x / x
+    return dag.apply(spec, (first, second))
 
 
-def _try_op(draw, spec: OpSpec, nodes: list[Node], values: list, errors: list) -> tuple[Node, MPScalar, object] | None:
-    """Apply ``spec`` to drawn earlier nodes that it admits, or None if none do."""
-    used = {a for node in nodes for a in node.args}
-    value_nodes = [i for i in range(len(nodes) - 1, -1, -1) if nodes[i].const is None]
-    unused = set(value_nodes) - used
-    scalars = {i: values[i].value for i in value_nodes}
-    if spec.has_param:
-        param = spec.params(draw)
-        admitted = [i for i in value_nodes if _admits(spec, 0, param, scalars[i], errors[i])]
-        first = _pick(draw, admitted or value_nodes, unused)
-        if not admitted:
-            return None
-        args = (first,)
-    else:
-        param = None
-        domains = spec.operand_domains()
-        firsts = [i for i in value_nodes if _admits(spec, 0, None, scalars[i], errors[i])]
-        first = _pick(draw, firsts or value_nodes, unused)
-        if not firsts:
-            return None
-        args = (first,)
-        if spec.arity == 2:
-            seconds = [i for i in value_nodes if _admits(spec, 1, None, scalars[i], errors[i])]
-            # the same choices whatever the outcome (keeps mutated sequences aligned)
-            shape, constant = draw(st.integers(0, 9)), draw(floats_in(domains[1]))
-            second = _pick(draw, seconds, unused, avoid=first) if seconds else None
-            if spec.constant_operand and (not seconds or shape < 2):
-                nodes.append(Node(const=constant))
-                values.append(constant)
-                errors.append(0)
-                args = (first, len(nodes) - 1)
-            elif not seconds:
-                return None
-            elif first in seconds and shape == 2:
-                args = (first, first)  # x * x, x - x, x / x
-            else:
-                args = (first, second)
-    node = Node(op=spec.name, args=args, param=param)
-    operands = [values[a] for a in args]
-    try:
-        value = spec.call(*operands) if param is None else spec.call(*operands, param)
-    except OutOfDomain:
-        return None
-    operand_values = [o.value if isinstance(o, MPScalar) else o for o in operands]
-    error = forward_error(spec, operand_values, [errors[a] for a in args], param, value.value)
-    return node, value, error
-
-
-def _fold(draw, binary: list[OpSpec], nodes: list[Node], values: list, errors: list) -> None:
+def _fold(draw, binary: list[OpSpec], dag: _Builder) -> None:
     """Combine the ops that nothing uses into one root with binary ops, so that all of them count."""
     while binary:
-        used = {a for node in nodes for a in node.args}
-        loose = [i for i in range(len(nodes) - 1, -1, -1) if nodes[i].op is not None and i not in used]
+        loose = [i for i in dag.value_nodes()[1] if dag.nodes[i].op is not None]
         if len(loose) < 2:
             return
-        a, b = loose[1], loose[0]
+        a, b = sorted(loose)[-2:]
         start = _index(draw, len(binary))
         for offset in range(len(binary)):
             spec = binary[(start + offset) % len(binary)]
-            if _admits(spec, 0, None, values[a].value, errors[a]) and _admits(spec, 1, None, values[b].value, errors[b]):
-                value = spec.call(values[a], values[b])
-                nodes.append(Node(op=spec.name, args=(a, b)))
-                values.append(value)
-                errors.append(forward_error(spec, [values[a].value, values[b].value], [errors[a], errors[b]], None, value.value))
+            if dag.admits(spec, 0, None, a) and dag.admits(spec, 1, None, b) and dag.apply(spec, (a, b)):
                 break
         else:
             return
@@ -176,29 +201,20 @@ def cases(
         raise ValueError(f"need 1 <= min_ops <= max_ops, got min_ops={min_ops}, max_ops={max_ops}")
     if max_inputs < 1:
         raise ValueError(f"max_inputs must be >= 1, got {max_inputs}")
-    scalar = mp_scalar_type(_TRACKING_DPS)
     # The size first: hypothesis extends a novel prefix by at most 5x its simplest
     # completion, and a prefix that fixes the size completes to an example that large.
     n_ops = draw(st.integers(min_ops, max_ops))
     n_inputs = draw(st.integers(1, max_inputs))
     inputs = tuple(draw(floats_in(leaf_domain)) for _ in range(n_inputs))
-    nodes: list[Node] = [Node(input=k) for k in range(n_inputs)]
-    values: list = [scalar.leaf(x) for x in inputs]
-    errors: list = [0] * n_inputs  # forward error bound of each node in a correct float64 engine
+    dag = _Builder(inputs)
     for _ in range(n_ops):
         start = _index(draw, len(specs))
         for offset in range(len(specs)):  # the drawn op, or the next one that applies here
-            made = _try_op(draw, specs[(start + offset) % len(specs)], nodes, values, errors)
-            if made is not None:
-                nodes.append(made[0])
-                values.append(made[1])
-                errors.append(made[2])
+            if _try_op(draw, specs[(start + offset) % len(specs)], dag):
                 break
-    _fold(draw, [s for s in specs if s.arity == 2], nodes, values, errors)
-    while nodes[-1].const is not None:  # a constant drawn for an op that did not apply
-        nodes.pop()
-        values.pop()
-    return Case(Expression(n_inputs, tuple(nodes)), inputs)
+    _fold(draw, [s for s in specs if s.arity == 2], dag)
+    dag.trim()
+    return Case(Expression(n_inputs, tuple(dag.nodes)), inputs)
 
 
 @st.composite

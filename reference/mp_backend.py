@@ -186,7 +186,9 @@ def _tape_magnitude(root: MPScalar) -> Any:
     return max(magnitudes)
 
 
-def mp_gradient(fn: Callable, inputs: Sequence[float], dps: int = DEFAULT_DPS) -> MPEvaluation:
+def mp_gradient(
+    fn: Callable, inputs: Sequence[float], dps: int = DEFAULT_DPS, *, expected: Sequence | None = None
+) -> MPEvaluation:
     """Value and central-difference gradient of ``fn`` at ``inputs`` in mpmath.
 
     For input i the step is h = 10**(-dps/2) * min(|x_i|, 1), or 10**(-dps/2)
@@ -201,6 +203,13 @@ def mp_gradient(fn: Callable, inputs: Sequence[float], dps: int = DEFAULT_DPS) -
     differences (h f'' where f is smooth, the jump where a kink lies within
     the step) plus the change from step h to 2h (Richardson) plus rounding.
     A pole or domain boundary within 2h gives nan with an infinite error.
+
+    A derivative far smaller than the value (1e-300 next to 1) needs more
+    digits still: they are added until the difference is resolved, or up to
+    MAX_DPS, after which the error is infinite.  ``expected`` (rough
+    magnitudes of the derivatives, e.g. from the registry's analytic partials)
+    only chooses those digits up front; where it is exactly 0 no extra digits
+    are spent, and an unresolved difference is reported as such.
     """
     root, leaves = mp_value(fn, inputs, dps)
     ctx = root.ctx
@@ -215,13 +224,16 @@ def mp_gradient(fn: Callable, inputs: Sequence[float], dps: int = DEFAULT_DPS) -
             continue
         h = ctx.mpf(10) ** (-(dps // 2)) * (min(abs(ctx.mpf(x)), 1) if x != 0 else 1)
         extra = int(ctx.log10(max(magnitude, abs(ctx.mpf(x)), ctx.one) / h)) + 10
+        hint = None if expected is None else abs(ctx.mpf(expected[i]))
+        if hint:  # enough digits that the difference keeps dps of them
+            extra = max(extra, int(ctx.log10(max(magnitude, ctx.one) / (h * hint))) + 10)
         while True:
             try:
                 central, error, kink = _central_difference(fn, inputs, i, h, dps + extra)
             except OutOfDomain:  # a pole or domain boundary lies within 2h
                 central, error, kink = ctx.nan, ctx.inf, True
                 break
-            if error is not None or dps + extra >= MAX_DPS:
+            if error is not None or dps + extra >= MAX_DPS or hint == 0:
                 break
             extra *= 2  # the difference was not resolved: a tiny derivative next to a large value
         gradient.append(ctx.mpf(central))
