@@ -131,3 +131,22 @@ def _number(x: float) -> str:
     """A float literal that reads back exactly (negative ones parenthesised)."""
     r = repr(float(x))
     return f"({r})" if r.startswith("-") else r
+
+
+@dataclass(frozen=True)
+class Function:
+    """Any Python function of scalars (like the seed's ``softmax``-based loss), with the
+    source text that reports print.  Quacks like :class:`Expression` for the checks."""
+
+    fn: Any
+    n_inputs: int
+    text: str  # Python source defining ``f``
+
+    def __call__(self, *inputs: Any) -> Any:
+        return self.fn(*inputs)
+
+    def on_torch(self, *inputs: Any) -> Any:
+        return self.fn(*inputs)
+
+    def source(self, name: str = "f") -> str:
+        return self.text
