@@ -17,7 +17,8 @@ from reference.domains import Domain
 TINY_EDGES = (5e-324, 2.2250738585072014e-308, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-8)
 
 
-def _edges(domain: Domain) -> list[float]:
+def edge_values(domain: Domain) -> list[float]:
+    """The points of ``domain`` where engines break: zeros, tiny and extreme magnitudes, its limits."""
     points = domain.edges() + [p for t in TINY_EDGES for p in (t, -t) if domain.contains(p)]
     points += [math.nextafter(p, 0.0) for p in (domain.lo, domain.hi) if domain.contains(math.nextafter(p, 0.0))]
     unique: list[float] = []
@@ -37,7 +38,7 @@ def floats_in(draw, domain: Domain) -> float:
     """
     if not isinstance(domain, Domain):
         raise TypeError(f"floats_in needs a Domain, got {type(domain).__name__}")
-    edges = _edges(domain)
+    edges = edge_values(domain)
     smallest = max(domain.min_abs, 1e-300)
     low = math.floor(math.log10(smallest))
     high = max(low, math.floor(math.log10(domain.max_abs)) if domain.max_abs > 0 else low)

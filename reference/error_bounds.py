@@ -24,6 +24,7 @@ from reference.ops import OpSpec
 
 UNIT_ROUNDOFF = 2.0**-53
 UNDERFLOW = 2.0**-1074  # the absolute error of a result that lands among the subnormals
+NORMAL_MIN = 2.0**-1022  # below this, float64 keeps fewer than 53 bits
 LINEAR_LIMIT = 1e-3
 OVERFLOW_LIMIT = 1e300  # adjoints beyond this may overflow in a correct engine  # an operand error above this (relative) leaves the first-order regime
 
@@ -62,6 +63,18 @@ def _topological(root: MPScalar) -> list[MPScalar]:
     return order
 
 
+def _underflow(eta, result, start, factors):
+    """Error from an intermediate that sinks among the subnormals (absolute error eta there)
+    and is then scaled back up: an engine may form start * f or start / f for any factor f
+    on its way to ``result``, in any order (torch forms upstream * c before dividing by x**2)."""
+    worst = 0
+    for f in factors:
+        for intermediate in (start * f, start / f if f else 0):
+            if 0 < intermediate < NORMAL_MIN and result > intermediate:
+                worst = max(worst, eta * result / intermediate)
+    return worst
+
+
 def _call(fn, ctx, values, param):
     return fn(ctx, *values) if param is None else fn(ctx, *values, param)
 
@@ -81,7 +94,7 @@ def check_operand(spec: OpSpec, k: int, v: Any, e: Any, param: Any = None) -> No
         return
     ctx = v.context if hasattr(v, "context") else None
     show = (lambda x: ctx.nstr(x, 8)) if ctx else (lambda x: f"{float(x):.8g}")
-    if e > LINEAR_LIMIT * (min(abs(v), 1) if spec.periodic else abs(v)):
+    if not spec.multilinear and e > LINEAR_LIMIT * (min(abs(v), 1) if spec.periodic else abs(v)):
         raise IllConditioned("rounding error too large for a first-order bound",
                              f"{spec.name}: operand {k} = {show(v)} is uncertain by {show(e)}")
     singular = spec.singular_points(param)
@@ -136,13 +149,17 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
         scale = partials if spec.derivative_scale is None else _call(spec.derivative_scale, ctx, values, node.param)
         ulps = ctx.mpf(_call(spec.derivative_ulps, ctx, values, node.param))
         shifted = [_call(spec.partials, ctx, corner, node.param) for corner in _corners(values, errors)]
+        # magnitudes a correct engine may multiply or divide by when it forms a partial or a term
+        factors = [abs(ctx.mpf(m)) for m in [*values, out, *partials] + ([] if node.param is None else [node.param])]
         edges = []
         for k, parent in enumerate(node.operands):
             if not isinstance(parent, MPScalar):
                 continue
             sensitivity = max((abs(s[k] - partials[k]) for s in shifted), default=ctx.zero)
-            edges.append((parent, ctx.mpf(partials[k]), ulps * u * abs(scale[k]) + eta + sensitivity))
-        local[id(node)] = edges
+            partial_err = ulps * u * abs(scale[k]) + eta + sensitivity
+            partial_err += _underflow(eta, abs(partials[k]), ctx.one, factors)
+            edges.append((parent, ctx.mpf(partials[k]), partial_err))
+        local[id(node)] = (edges, factors)
 
     # backward: adjoint a_p = sum over uses of a_node * partial, each term and sum rounded
     adjoint: dict[int, Any] = {id(root): ctx.one}
@@ -154,16 +171,18 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
         if terms_count.get(key, 0) > 1:  # a sum of m terms rounds by at most (m-1) u sum|terms|
             adjoint_err[key] += (terms_count[key] - 1) * u * terms_abs[key]
         a, ea = adjoint.get(key, ctx.zero), adjoint_err.get(key, ctx.zero)
-        for parent, partial, partial_err in local.get(key, ()):
+        edges, factors = local.get(key, ((), ()))
+        for parent, partial, partial_err in edges:
             p = id(parent)
             term = a * partial
             term_err = ea * abs(partial) + abs(a) * partial_err + ea * partial_err
+            term_err += _underflow(eta, abs(term), abs(a), factors)
             magnitude = abs(term) + term_err
             adjoint[p] = adjoint.get(p, ctx.zero) + term
             adjoint_err[p] = adjoint_err.get(p, ctx.zero) + term_err + u * magnitude + eta
             terms_abs[p] = terms_abs.get(p, ctx.zero) + magnitude
             terms_count[p] = terms_count.get(p, 0) + 1
-    biggest = max((abs(a) + adjoint_err[k] for k, a in adjoint.items()), default=ctx.zero)
+    biggest = max((abs(a) for a in adjoint.values()), default=ctx.zero)
     if biggest > OVERFLOW_LIMIT:
         raise IllConditioned("gradients overflow float64", f"an adjoint reaches {ctx.nstr(biggest, 3)}")
     gradient_bounds = tuple(float(adjoint_err.get(id(leaf), 0)) for leaf in leaves)

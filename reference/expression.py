@@ -94,6 +94,38 @@ class Expression:
                 counts[a] = counts.get(a, 0) + 1
         return counts
 
+    def unshared(self, max_nodes: int = 5000) -> "Expression":
+        """The same function built as a tree: every use of a shared op node gets its own copy
+        (inputs stay shared: they are the variables).  Raises ValueError past ``max_nodes``."""
+        nodes = [Node(input=k) for k in range(self.n_inputs)]
+        index_of_input = {k: k for k in range(self.n_inputs)}
+        # iterative post-order copy: (node index, args copied so far)
+        result: list[int] = []
+        stack: list[tuple[int, bool]] = [(len(self.nodes) - 1, False)]
+        while stack:
+            i, expanded = stack.pop()
+            node = self.nodes[i]
+            if node.is_input:
+                result.append(index_of_input[node.input])
+            elif node.op is None:
+                nodes.append(node)
+                result.append(len(nodes) - 1)
+            elif not expanded:
+                stack.append((i, True))
+                stack.extend((a, False) for a in reversed(node.args))
+            else:
+                args = tuple(result[len(result) - len(node.args):])
+                del result[len(result) - len(node.args):]
+                nodes.append(Node(op=node.op, args=args, param=node.param))
+                result.append(len(nodes) - 1)
+                if len(nodes) > max_nodes:
+                    raise ValueError(f"the tree form has more than {max_nodes} nodes")
+        return Expression(self.n_inputs, tuple(nodes))
+
+    def shared_ops(self) -> int:
+        """How many op nodes are used more than once."""
+        return sum(1 for i, n in self.uses().items() if n > 1 and self.nodes[i].op is not None)
+
     # ----- source -----
 
     def source(self, name: str = "f") -> str:

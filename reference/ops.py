@@ -52,6 +52,7 @@ class OpSpec:
     constant_operand: bool = False  # the second operand may be a plain number (x + 3)
     edge_params: tuple = ()  # params that the edge tests use
     periodic: bool = False  # varies on an absolute scale of 1 (sin, cos), not relative to |x|
+    multilinear: bool = False  # degree <= 1 in each operand: error propagation is exact at any size
     doc: str = ""
 
     @property
@@ -112,37 +113,37 @@ def _no_singular(*_):
 # ----- arithmetic ------------------------------------------------------------
 
 register(OpSpec(
-    name="add", method="__add__", arity=2, call=lambda a, b: a + b, source="{0} + {1}",
+    name="add", multilinear=True, method="__add__", arity=2, call=lambda a, b: a + b, source="{0} + {1}",
     mp=lambda ctx, a, b: a + b, partials=lambda ctx, a, b: (1, 1),
     domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="radd", method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
+    name="radd", multilinear=True, method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
     mp=lambda ctx, x, c: c + x, partials=lambda ctx, x, c: (1,),
     domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
     derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
 ))
 register(OpSpec(
-    name="sub", method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
+    name="sub", multilinear=True, method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
     mp=lambda ctx, a, b: a - b, partials=lambda ctx, a, b: (1, -1),
     domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rsub", method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
+    name="rsub", multilinear=True, method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
     mp=lambda ctx, x, c: c - x, partials=lambda ctx, x, c: (-1,),
     domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
     derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
 ))
 register(OpSpec(
-    name="mul", method="__mul__", arity=2, call=lambda a, b: a * b, source="{0} * {1}",
+    name="mul", multilinear=True, method="__mul__", arity=2, call=lambda a, b: a * b, source="{0} * {1}",
     mp=lambda ctx, a, b: a * b, partials=lambda ctx, a, b: (b, a),
     domains=lambda: (MUL_OPERAND, MUL_OPERAND), singular=_no_singular, constant_operand=True,
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rmul", method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
+    name="rmul", multilinear=True, method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
     mp=lambda ctx, x, c: c * x, partials=lambda ctx, x, c: (c,),
     domains=lambda c: (MUL_OPERAND,), params=_constants(-1e150, 1e150), singular=_no_singular,
     derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 2.0, -0.5),
@@ -161,7 +162,7 @@ register(OpSpec(
     forward_ulps=lambda *a: 2.0, edge_params=(1.0, 2.0, -3.0, 0.0),
 ))
 register(OpSpec(
-    name="neg", method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
+    name="neg", multilinear=True, method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
     mp=lambda ctx, x: -x, partials=lambda ctx, x: (-1,),
     domains=lambda: (Domain(),), singular=_no_singular, forward_ulps=lambda *a: 0.0,
     derivative_ulps=lambda *a: 0.0,

@@ -1,0 +1,200 @@
+"""Laws of the graph, whatever the ops: shared nodes, reuse, depth and width.
+
+These catch the bugs that broke micrograd: a gradient overwritten instead of
+accumulated on a reused node, a node visited twice or in the wrong order, and
+recursion past Python's limit on deep graphs.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from properties.checks import SAFETY, CheckFailure, check_forward, check_gradient, check_torch, judge_example, oracles, Skip
+from properties.engine_under_test import current_engine
+from properties.strategies import Case, cases
+from properties.values import floats_in
+from reference.domains import Domain
+from reference.error_bounds import error_bounds
+from reference.expression import Expression, Node
+from reference.mp_backend import mp_value
+from reference.ops import REGISTRY
+
+ENGINE = current_engine()
+
+
+def _needs(*names: str) -> pytest.MarkDecorator:
+    missing = [n for n in names if not ENGINE.supports(REGISTRY[n])]
+    return pytest.mark.skipif(bool(missing), reason=f"{ENGINE.name} lacks {', '.join(missing)}")
+
+
+def _fewer(fraction: float) -> settings:
+    """The profile's example count scaled down, for properties that build thousands of nodes."""
+    return settings(max_examples=max(3, int(settings.default.max_examples * fraction)))
+
+
+# ----- shared subexpressions --------------------------------------------------
+
+
+@pytest.mark.skipif(not ENGINE.ops, reason=f"{ENGINE.name} has none of the registry's ops")
+@given(cases(ops=ENGINE.ops or None, max_ops=12))
+def test_tree_and_dag_give_the_same_gradient(engine, case):
+    """Built with shared nodes (a DAG) or with every shared node duplicated (a tree), the same
+    function has the same gradient: sharing must neither lose nor double a contribution."""
+    try:
+        tree = Case(case.expression.unshared(max_nodes=400), case.inputs)
+    except ValueError:
+        event("tree form too large: compared against mpmath only")
+        judge_example(case, engine, check_gradient)
+        return
+    event(f"{min(case.expression.shared_ops(), 3)}{'+' if case.expression.shared_ops() > 3 else ''} shared op nodes")
+    try:
+        as_dag, as_tree = oracles(case, engine), oracles(tree, engine)
+    except Skip as skip:
+        event(f"skipped, {skip.reason}")
+        return
+    for o in (as_dag, as_tree):
+        check_gradient(o)  # each against the truth first: the report then names the culprit
+    for k in range(case.expression.n_inputs):
+        allowed = SAFETY * (as_dag.bounds.gradient[k] + as_tree.bounds.gradient[k])
+        if not abs(as_dag.result.gradient[k] - as_tree.result.gradient[k]) <= allowed:
+            raise CheckFailure(
+                f"tree vs DAG FAILED: d f / d x{k} is {as_dag.result.gradient[k]!r} with shared nodes and "
+                f"{as_tree.result.gradient[k]!r} as a tree (allowed difference {allowed:.3g})\n\n"
+                f"as a DAG:\n{case.expression.source()}\n\nas a tree:\n{tree.expression.source()}\n\n"
+                f"inputs: {list(case.inputs)!r}\nengine: {engine.name}"
+            )
+
+
+@st.composite
+def fans(draw) -> Case:
+    """One op node ``v = op(x)`` used 2 to 6 times, the uses combined with + and *."""
+    unary = [s for s in REGISTRY.values() if s.arity == 1 and not s.has_param and ENGINE.supports(s)] or [REGISTRY["neg"]]
+    spec = unary[draw(st.integers(0, len(unary) - 1))]
+    x = draw(floats_in(Domain(max(spec.operand_domains()[0].lo, -5.0), min(spec.operand_domains()[0].hi, 5.0))))
+    nodes = [Node(input=0), Node(op=spec.name, args=(0,))]
+    uses = draw(st.integers(2, 6))
+    combine = [n for n in ("add", "mul") if ENGINE.supports(REGISTRY[n])] or ["add"]
+    root = 1
+    for _ in range(uses - 1):
+        op = combine[draw(st.integers(0, len(combine) - 1))]
+        nodes.append(Node(op=op, args=(root, 1)))
+        root = len(nodes) - 1
+    return Case(Expression(1, tuple(nodes)), (x,))
+
+
+@_needs("add")
+@given(fans())
+def test_a_node_used_many_times_gets_the_sum_of_its_uses(engine, case):
+    """v = op(x) used k times: d/dx sums k contributions through v, each counted once."""
+    judge_example(case, engine, check_gradient, check_torch)
+
+
+@_needs("add")
+@given(st.integers(1, 60), floats_in(Domain(-1e3, 1e3)))
+def test_a_reused_intermediate_doubles_exactly(engine, n, x):
+    """micrograd's issue 2 / PR 64: a = x; b = a + a; c = b + b; ... after n doublings
+    d/dx = 2**n exactly (every step is exact in float64)."""
+    leaf = engine.value_type(x)
+    out = leaf
+    for _ in range(n):
+        out = out + out
+    out.backward()
+    if leaf.grad != 2.0**n or out.data != x * 2.0**n:
+        raise CheckFailure(
+            f"reused intermediate FAILED after {n} doublings: value {out.data!r} (expected {x * 2.0**n!r}), "
+            f"d/dx {leaf.grad!r} (expected {2.0**n!r})\n\nReproducer:\n{engine.import_line}\n"
+            f"x = Value({x!r}); out = x\nfor _ in range({n}):\n    out = out + out\nout.backward()\n"
+            f"print(out.data, x.grad)  # expected {x * 2.0**n!r} {2.0**n!r}"
+        )
+
+
+# ----- depth and width ----------------------------------------------------------
+
+CHAIN_OPS = ("sin", "tanh", "cos", "rmul", "radd", "mul")
+
+
+@st.composite
+def chains(draw, min_length: int = 1100, max_length: int = 1600) -> Case:
+    """A chain deeper than Python's recursion limit of bounded ops (values stay near 1)."""
+    usable = [n for n in CHAIN_OPS if ENGINE.supports(REGISTRY[n])]
+    length = draw(st.integers(min_length, max_length))
+    nodes = [Node(input=0)]
+    for i in range(length):
+        name = usable[draw(st.integers(0, len(usable) - 1))]
+        if name == "rmul":
+            nodes.append(Node(op=name, args=(len(nodes) - 1,), param=draw(st.sampled_from([0.5, 0.9, 1.1, -1.0]))))
+        elif name == "radd":
+            nodes.append(Node(op=name, args=(len(nodes) - 1,), param=draw(st.sampled_from([0.25, -0.5, 1.0]))))
+        elif name == "mul":  # times a constant on the right: x * c
+            nodes.append(Node(const=draw(st.sampled_from([0.5, 1.5, -1.0]))))
+            nodes.append(Node(op=name, args=(len(nodes) - 2, len(nodes) - 1)))
+        else:
+            nodes.append(Node(op=name, args=(len(nodes) - 1,)))
+    return Case(Expression(1, tuple(nodes)), (draw(floats_in(Domain(-2.0, 2.0))),))
+
+
+@pytest.mark.deep_graph
+@_needs("sin", "tanh")
+@_fewer(0.05)
+@given(chains())
+def test_a_chain_deeper_than_the_recursion_limit(engine, case):
+    """Backward must not recurse: a chain of 1100-1600 nodes (Python's limit is ~1000)."""
+    assert case.expression.depth() > sys.getrecursionlimit() // 2
+    judge_example(case, engine, check_forward, check_gradient)
+
+
+@_needs("mul", "add")
+@_fewer(0.05)
+@given(st.integers(1000, 2000), st.integers(0, 2**32 - 1))
+def test_a_wide_sum_of_products(engine, width, seed):
+    """sum(x_i * y_i) over thousands of terms: every d/dx_i is exactly y_i (a product's partial is
+    the other factor, and sums pass 1.0 on), and the value is within the running error bound."""
+    xs, ys = _uniform_pairs(width, seed)
+    leaves_x = [engine.value_type(x) for x in xs]
+    leaves_y = [engine.value_type(y) for y in ys]
+    total = leaves_x[0] * leaves_y[0]
+    for a, b in zip(leaves_x[1:], leaves_y[1:]):
+        total = total + a * b
+    total.backward()
+    wrong = [i for i in range(width) if leaves_x[i].grad != ys[i] or leaves_y[i].grad != xs[i]]
+    if wrong:
+        i = wrong[0]
+        raise CheckFailure(
+            f"wide sum FAILED: with {width} terms, d/dx{i} = {leaves_x[i].grad!r} (expected y{i} = {ys[i]!r}) and "
+            f"d/dy{i} = {leaves_y[i].grad!r} (expected x{i} = {xs[i]!r}); {len(wrong)} terms wrong\n\n"
+            f"Reproducer:\n{engine.import_line}\nimport random\nrng = random.Random({seed})\n"
+            f"xs = [rng.uniform(-10, 10) for _ in range({width})]\nys = [rng.uniform(-10, 10) for _ in range({width})]\n"
+            "X = [Value(x) for x in xs]; Y = [Value(y) for y in ys]\n"
+            "total = X[0] * Y[0]\nfor a, b in zip(X[1:], Y[1:]):\n    total = total + a * b\ntotal.backward()\n"
+            "print([i for i in range(len(xs)) if X[i].grad != ys[i] or Y[i].grad != xs[i]][:10])"
+        )
+    expression = Expression(2 * width, tuple(_sum_of_products_nodes(width)))
+    root, leaves = mp_value(expression, xs + ys)
+    allowed = SAFETY * error_bounds(root, leaves).value
+    if not abs(total.data - float(root.value)) <= allowed:
+        raise CheckFailure(
+            f"wide sum FAILED: value {total.data!r}, exact {float(root.value)!r}, error "
+            f"{abs(total.data - float(root.value)):.3g} > allowed {allowed:.3g} ({width} terms)"
+        )
+
+
+def _uniform_pairs(width: int, seed: int) -> tuple[list[float], list[float]]:
+    rng = random.Random(seed)
+    return [rng.uniform(-10, 10) for _ in range(width)], [rng.uniform(-10, 10) for _ in range(width)]
+
+
+def _sum_of_products_nodes(width: int) -> list[Node]:
+    """x_0*y_0 + x_1*y_1 + ... as expression nodes (inputs x_0..x_{n-1}, then y_0..y_{n-1})."""
+    nodes = [Node(input=k) for k in range(2 * width)]
+    nodes.append(Node(op="mul", args=(0, width)))
+    total = len(nodes) - 1
+    for i in range(1, width):
+        nodes.append(Node(op="mul", args=(i, width + i)))
+        nodes.append(Node(op="add", args=(total, len(nodes) - 1)))
+        total = len(nodes) - 1
+    return nodes
