@@ -1,0 +1,178 @@
+"""Unit tests of this project's own engine (the properties in properties/ verify any engine)."""
+
+import gc
+import math
+
+import pytest
+
+from engine import Value
+
+
+def seed_f(a, b, c):
+    return -a**3 + (b * 3).sin() - 1.0 / c + b**2.5 - a**0.5
+
+
+def test_seed_function_value_and_gradient():
+    a, b, c = Value(2.0), Value(3.0), Value(4.0)
+    out = seed_f(a, b, c)
+    out.backward()
+    assert out.data == pytest.approx(6.336362190988558, abs=1e-12)
+    assert [a.grad, b.grad, c.grad] == pytest.approx([-12.353553390593273, 10.25699027111255, 0.0625], abs=1e-12)
+
+
+def test_seed_softmax_negative_log_likelihood():
+    logits = [Value(0.0), Value(3.0), Value(-2.0), Value(1.0)]
+    counts = [x.exp() for x in logits]
+    total = sum(counts)
+    loss = -(counts[3] / total).log()
+    loss.backward()
+    assert loss.data == pytest.approx(2.1755153626167147, abs=1e-12)
+    expected = [0.041772570515350445, 0.8390245074625319, 0.005653302662216329, -0.8864503806400986]
+    assert [x.grad for x in logits] == pytest.approx(expected, abs=1e-12)
+
+
+def test_data_is_float_and_grad_starts_at_zero():
+    x = Value(3)
+    assert type(x.data) is float and x.data == 3.0 and x.grad == 0.0
+
+
+@pytest.mark.parametrize("bad", ["1.0", None, 1j, [1.0]])
+def test_non_real_data_is_a_type_error(bad):
+    with pytest.raises(TypeError, match="real number"):
+        Value(bad)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_data_is_a_value_error(bad):
+    with pytest.raises(ValueError, match="finite"):
+        Value(bad)
+
+
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda: Value(0.0).log(), ValueError, "log(0.0)"),
+        (lambda: Value(-2.0).log(), ValueError, "x > 0"),
+        (lambda: Value(-8.0) ** (1 / 3), ValueError, "negative base"),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, "division by zero"),
+        (lambda: 2.0 / Value(0.0), ZeroDivisionError, "division by zero"),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, "zero to a negative power"),
+        (lambda: Value(800.0).exp(), OverflowError, "exp(800.0)"),
+        (lambda: Value(1e300) * 1e300, OverflowError, "overflows"),
+        (lambda: Value(10.0) ** 400, OverflowError, "overflows"),
+        (lambda: Value(2.0) ** "x", TypeError, "exponent"),
+        (lambda: Value(2.0) ** Value(2.0), TypeError, "exponent"),
+        (lambda: Value(2.0) + "x", TypeError, "real number"),
+        (lambda: "x" - Value(2.0), TypeError, "real number"),
+    ],
+)
+def test_bad_input_gets_a_clear_exception_naming_the_op(make, error, words):
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
+        make()
+
+
+def test_negative_base_with_integer_exponent_is_real():
+    x = Value(-2.0)
+    y = x**3
+    y.backward()
+    assert y.data == -8.0 and x.grad == 12.0
+
+
+@pytest.mark.parametrize("e, slope", [(2.0, 0.0), (1.0, 1.0), (0.0, 0.0), (0.5, math.inf), (3.0, 0.0)])
+def test_power_at_zero_has_torch_slopes(e, slope):
+    x = Value(0.0)
+    (x**e).backward()
+    assert x.grad == slope
+
+
+def test_relu_at_zero_has_zero_slope_like_torch():
+    x = Value(0.0)
+    x.relu().backward()
+    assert x.grad == 0.0
+
+
+def test_reused_non_leaf_accumulates():
+    """micrograd's issue 2: a = 1; b = a + a; c = b + b gives dc/da = 4."""
+    a = Value(1.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad == 4.0 and b.grad == 2.0
+
+
+def test_same_leaf_on_both_sides():
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+    y = Value(3.0)
+    (y - y).backward()
+    assert y.grad == 0.0
+
+
+def test_reflected_operators_put_the_constant_on_the_left():
+    x = Value(4.0)
+    outs = [3.0 - x, 2.0 / x, 1.0 + x, 2.0 * x]
+    assert [o.data for o in outs] == [-1.0, 0.5, 5.0, 8.0]
+    grads = []
+    for out in outs:
+        x.grad = 0.0
+        out.backward()
+        grads.append(x.grad)
+    assert grads == [-1.0, -2.0 / 16.0, 1.0, 2.0]
+
+
+def test_a_million_node_chain_backpropagates_iteratively():
+    x = Value(0.5)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 0.0
+    y.backward()
+    assert x.grad == 1.0 and y.data == 0.5
+
+
+def test_each_node_backward_runs_once_on_a_diamond_lattice():
+    """30 levels of v = v + v: a node run twice would double, an unvisited node would stop the flow."""
+    x = Value(1.0)
+    v = x
+    for _ in range(30):
+        v = v + v
+    v.backward()
+    assert x.grad == 2.0**30
+
+
+def test_a_second_backward_adds_one_more_gradient_to_the_leaves():
+    x = Value(2.0)
+    y = (x * x) * 3.0  # dy/dx = 12
+    y.backward()
+    y.backward()
+    assert x.grad == 24.0
+
+
+def test_subclasses_keep_their_type_through_every_op():
+    class Traced(Value):
+        __slots__ = ()
+
+    x = Traced(0.5)
+    ops = [x + 1, 1 + x, x - 1, 1 - x, x * 2, 2 * x, x / 2, 2 / x, -x, x**2, x.exp(), x.log(), x.sin(), x.cos(),
+           x.tanh(), x.relu()]
+    assert all(type(o) is Traced for o in ops)
+
+
+def test_graphs_are_freed_without_the_cycle_collector():
+    """No backward closures, hence no reference cycles: dropping a graph frees it at once."""
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(1.0)
+        y = x
+        for _ in range(1000):
+            y = (y * 1.0001).tanh() + x
+        y.backward()
+        del x, y
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_repr_shows_data_and_grad():
+    assert repr(Value(1.5)) == "Value(data=1.5, grad=0.0)"
