@@ -135,6 +135,12 @@ class Value:
         t = math.tanh(self.data)
         return type(self)(t, (self,), (1.0 - t * t,), "tanh")  # d/dx tanh x = 1 - tanh^2 x
 
+    def sigmoid(self):
+        x = self.data
+        z = math.exp(-abs(x))  # never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below
+        s = 1.0 / (1.0 + z) if x >= 0.0 else z / (1.0 + z)
+        return type(self)(s, (self,), (s * (1.0 - s),), "sigmoid")  # d/dx s = s (1 - s)
+
     def relu(self):
         x = self.data
         positive = x > 0.0

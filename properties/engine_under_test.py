@@ -83,3 +83,42 @@ def select_engine(name: str | None = None) -> EngineUnderTest:
 def current_engine() -> EngineUnderTest:
     """The engine the properties verify: the one selected, else $GRADPROOF_ENGINE or the default."""
     return _current if _current is not None else select_engine()
+
+
+_focus: str | None = None
+
+
+def focus_on(op: str | None) -> None:
+    """Make the composite properties draw expressions that contain ``op`` (pytest --op)."""
+    global _focus
+    _focus = op
+
+
+def focus_op() -> str | None:
+    return _focus
+
+
+# Public attributes of a Value that are its API, not ops.
+NOT_OPS = frozenset({"backward", "zero_grad", "data", "grad", "item", "label"})
+# Dunder methods that compute a new value from this one (comparisons and hashing do not).
+ARITHMETIC_DUNDERS = frozenset({
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+    "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
+    "__neg__", "__pos__", "__abs__", "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ipow__",
+})
+
+
+def uncovered_methods(value_type: type, not_ops=()) -> list[str]:
+    """Public methods and arithmetic operators of ``value_type`` that no registry spec covers."""
+    covered = {spec.method for spec in REGISTRY.values()} | NOT_OPS | set(not_ops)
+    found = set()
+    for klass in value_type.__mro__:
+        if klass is object:
+            continue
+        for name, attr in vars(klass).items():
+            if name in covered:
+                continue
+            public = not name.startswith("_") and (callable(attr) or isinstance(attr, (staticmethod, classmethod)))
+            if public or name in ARITHMETIC_DUNDERS:
+                found.add(name)
+    return sorted(found)

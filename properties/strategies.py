@@ -191,13 +191,18 @@ def cases(
     max_ops: int = 40,
     max_inputs: int = 4,
     leaf_domain: Domain = LEAF_DOMAIN,
+    include: str | None = None,
 ) -> Case:
     """Random expression DAGs over ``ops`` (default: every registered op) with valid inputs.
 
     ``min_ops``/``max_ops`` bound the number of op nodes drawn (the root may
-    depend on fewer); ``max_inputs`` bounds the number of inputs.
+    depend on fewer); ``max_inputs`` bounds the number of inputs; ``include``
+    names an op that is drawn a third of the time (and tried on the root at the
+    end if it is still missing), for a contributor checking one op.
     """
     specs = _resolve(ops)
+    if include is not None and include not in [s.name for s in specs]:
+        raise ValueError(f"include={include!r} is not among the ops {[s.name for s in specs]}")
     if not 1 <= min_ops <= max_ops:
         raise ValueError(f"need 1 <= min_ops <= max_ops, got min_ops={min_ops}, max_ops={max_ops}")
     if max_inputs < 1:
@@ -210,11 +215,22 @@ def cases(
     dag = _Builder(inputs)
     for _ in range(n_ops):
         start = _index(draw, len(specs))
-        for offset in range(len(specs)):  # the drawn op, or the next one that applies here
-            if _try_op(draw, specs[(start + offset) % len(specs)], dag):
+        focus = include is not None and draw(st.integers(0, 2)) == 0
+        order = ([REGISTRY[include]] if focus else []) + [specs[(start + k) % len(specs)] for k in range(len(specs))]
+        for spec in order:  # the drawn op, or the next one that applies here
+            if _try_op(draw, spec, dag):
                 break
     _fold(draw, [s for s in specs if s.arity == 2], dag)
     dag.trim()
+    if include is not None and include not in Expression(n_inputs, tuple(dag.nodes)).ops():
+        spec = REGISTRY[include]
+        root = len(dag.nodes) - 1
+        param = spec.params(draw) if spec.has_param else None
+        if dag.admits(spec, 0, param, root):
+            if spec.arity == 1:
+                dag.apply(spec, (root,), param)
+            elif dag.admits(spec, 1, None, root):
+                dag.apply(spec, (root, root))
     return Case(Expression(n_inputs, tuple(dag.nodes)), inputs)
 
 

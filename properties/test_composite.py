@@ -4,12 +4,15 @@ import pytest
 from hypothesis import given
 
 from properties.checks import check_forward, check_gradient, check_torch, judge_example
-from properties.engine_under_test import current_engine
+from properties.engine_under_test import current_engine, focus_op
 from properties.strategies import cases
 
 ENGINE = current_engine()
-pytestmark = pytest.mark.skipif(not ENGINE.ops, reason=f"{ENGINE.name} has none of the registry's ops")
-EXPRESSIONS = cases(ops=ENGINE.ops or None)
+pytestmark = [
+    pytest.mark.skipif(not ENGINE.ops, reason=f"{ENGINE.name} has none of the registry's ops"),
+    pytest.mark.op("*"),  # every op: kept by --op, which makes the expressions contain that op
+]
+EXPRESSIONS = cases(ops=ENGINE.ops or None, include=focus_op())
 
 
 @given(EXPRESSIONS)

@@ -27,7 +27,12 @@ def _lacks(spec: OpSpec) -> pytest.MarkDecorator:
     )
 
 
+def _marks(spec: OpSpec) -> list:
+    return [_lacks(spec), pytest.mark.op(spec.name)]
+
+
 def _alone(spec: OpSpec):
+    @pytest.mark.op(spec.name)
     @_lacks(spec)
     @given(op_cases(spec))
     def test(engine, case):
@@ -40,6 +45,7 @@ def _alone(spec: OpSpec):
 def _inside(spec: OpSpec):
     needs_mul = pytest.mark.skipif(not ENGINE.supports(REGISTRY["mul"]), reason=f"{ENGINE.name} has no __mul__")
 
+    @pytest.mark.op(spec.name)
     @_lacks(spec)
     @needs_mul
     @given(op_cases(spec, upstream=True))
@@ -80,7 +86,7 @@ def _edge_cases() -> list:
                         nodes.append(Node(op=spec.name, args=tuple(range(len(operands))), param=param))
                         case = Case(Expression(len(operands), tuple(nodes)), tuple(float(x) for x in operands))
                         label = f"{spec.name}{'' if param is None else f'^{param:g}'}({', '.join(map(repr, operands))})"
-                        cases.append(pytest.param(spec, case, id=label, marks=_lacks(spec)))
+                        cases.append(pytest.param(spec, case, id=label, marks=_marks(spec)))
     return cases
 
 
@@ -94,6 +100,7 @@ def test_op_at_the_edges_of_its_domain(engine, spec, case):
         pytest.skip(skip.reason)
 
 
+@pytest.mark.op("relu")
 def test_relu_at_zero_follows_torch(engine):
     """relu'(0) = 0, as torch defines it (a central difference would say 0.5)."""
     if not engine.supports(REGISTRY["relu"]):

@@ -25,6 +25,7 @@ from reference.mp_backend import mp_value
 from reference.ops import REGISTRY
 
 ENGINE = current_engine()
+pytestmark = pytest.mark.op("*")  # graph laws hold for every op
 
 
 def _needs(*names: str) -> pytest.MarkDecorator:

@@ -257,6 +257,15 @@ register(OpSpec(
     derivative_ulps=lambda *a: 12.0, derivative_scale=lambda ctx, x: (ctx.sech(x) ** 2 + ctx.tanh(x) ** 2,),
 ))
 register(OpSpec(
+    name="sigmoid", method="sigmoid", arity=1, call=lambda x: x.sigmoid(), source="{0}.sigmoid()",
+    mp=lambda ctx, x: 1 / (1 + ctx.exp(-x)), partials=lambda ctx, x: (ctx.exp(-x) / (1 + ctx.exp(-x)) ** 2,),
+    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular,
+    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
+    # s * (1 - s) keeps only an absolute error of ~u * s once s is near 1
+    derivative_ulps=lambda *a: 8.0, derivative_scale=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
+    doc="the logistic function 1 / (1 + exp(-x)); a stable formula never overflows",
+))
+register(OpSpec(
     name="relu", method="relu", arity=1, call=lambda x: x.relu(), source="{0}.relu()",
     mp=lambda ctx, x: x if x > 0 else ctx.zero, partials=lambda ctx, x: (ctx.one if x > 0 else ctx.zero,),
     domains=lambda: (Domain(-1e300, 1e300),), singular=lambda *p: ((0.0,),),
