@@ -12,6 +12,7 @@ Hypothesis profiles (choose with --hypothesis-profile=NAME):
            every run), no example database, failures printed with a reproduction blob
   fuzz     long campaigns: 20,000 examples per property, no deadline, database on
   mutants  ci without the shrink phase: the fastest verdict on an engine known to be wrong
+  smoke    ci with 10 examples per property: a quick pass
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow],  # a mutant may be slow; we only want its verdict
 )
+# A quick pass (the suite's own tests run it on other engines): derandomized, 10 examples.
+settings.register_profile("smoke", parent=settings.get_profile("ci"), max_examples=10)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 

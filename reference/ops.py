@@ -178,7 +178,8 @@ def _pow_domain(e: float) -> tuple[Domain]:
     biggest = 10.0 ** (250.0 / max(abs(e), 1.0))
     smallest = 10.0 ** (-250.0 / abs(e - 1.0)) if e < 1.0 else 0.0
     if e.is_integer():
-        return (Domain(-biggest, biggest, min_abs=smallest, zero=e >= 1.0 or e == 0.0),)
+        # 0 ** 0 = 1 is a convention, and so is its slope: leave x = 0 out when e = 0
+        return (Domain(-biggest, biggest, min_abs=smallest, zero=e >= 1.0),)
     return (Domain(0.0, biggest, min_abs=smallest, zero=e > 1.0),)
 
 
