@@ -1,0 +1,37 @@
+"""A downstream engine registers its own op without editing this repository."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "downstream"
+
+
+def run_suite(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CI": "true", "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(ROOT)])}
+    env.pop("GRADPROOF_ENGINE", None)
+    env.pop("GRADPROOF_OPS", None)
+    command = [sys.executable, "-m", "pytest", "properties/test_coverage.py", "properties/test_each_op.py", "-q",
+               "-p", "no:cacheprovider", "--hypothesis-profile=smoke", "--engine", "softplus_engine:Value", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_without_its_spec_the_coverage_gate_names_the_new_op():
+    result = run_suite("-k", "coverage")
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "- Value.softplus" in result.stdout and "--ops-module" in result.stdout
+
+
+def test_with_ops_module_the_new_op_is_verified():
+    result = run_suite("--ops-module", "softplus_spec", "-k", "coverage or softplus")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "softplus" in result.stdout.split("verified ops")[1].splitlines()[0]
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_an_unknown_ops_module_is_a_usage_error():
+    result = run_suite("--ops-module", "no_such_module_here", "-k", "coverage")
+    assert result.returncode == 4
+    assert "no_such_module_here" in result.stderr
