@@ -14,6 +14,7 @@ register(OpSpec(
     domains=lambda: (Domain(-1e300, 1e300),),
     singular=lambda: ((),),
     forward_ulps=lambda *a: 4.0,
-    torch_call=lambda x: __import__("torch").nn.functional.softplus(x),
+    # torch's F.softplus returns x itself above its threshold (20): logaddexp is the exact function
+    torch_call=lambda x: __import__("torch").logaddexp(x, __import__("torch").zeros_like(x)),
     doc="log(1 + exp(x))",
 ))
