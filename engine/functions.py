@@ -29,9 +29,11 @@ def _checked(logits, name: str) -> list:
         raise ValueError(f"{name}: expected at least one logit, got an empty list")
     for i, x in enumerate(logits):
         if not callable(getattr(x, "exp", None)):
-            raise TypeError(f"{name}: logit {i} is {type(x).__name__} {x!r}; expected Value-like scalars, e.g. Value({x!r})")
-        if not math.isfinite(_number(x)):
-            raise ValueError(f"{name}: logit {i} is {_number(x)!r}; logits must be finite")
+            raise TypeError(
+                f"{name}: logit {i} is {type(x).__name__} {x!r}; expected Value-like scalars, e.g. Value({x!r})"
+            )
+        if not math.isfinite(value := _number(x)):
+            raise ValueError(f"{name}: logit {i} is {value!r}; logits must be finite")
     return logits
 
 

@@ -71,11 +71,14 @@ class Oracles:
         return SAFETY * self.bounds.gradient[k] + 2 * self.truth(k)[1]
 
 
-def oracles(case: Case, engine: EngineUnderTest, *, dps: int = DEFAULT_DPS) -> Oracles:
-    """Evaluate ``case`` everywhere; raises :class:`Skip` where no check is meaningful."""
+def oracles(case: Case, engine: EngineUnderTest, *, dps: int = DEFAULT_DPS, bounds: ErrorBounds | None = None) -> Oracles:
+    """Evaluate ``case`` everywhere; raises :class:`Skip` where no check is meaningful.
+
+    ``bounds`` replaces the error analysis of the recorded computation, for a caller
+    that derived them otherwise (by hand, for a function the analysis cannot follow)."""
     expression, inputs = case.expression, case.inputs
     try:
-        bounds = error_bounds(*mp_value(expression, inputs, dps))
+        bounds = bounds or error_bounds(*mp_value(expression, inputs, dps))
         mp = mp_gradient(expression, inputs, dps, expected=bounds.adjoints)
     except IllConditioned as exc:
         raise Skip(f"ill-conditioned: {exc.kind}") from None

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from reference.domains import Domain
 from reference.expression import Expression, Node
 from reference.error_bounds import IllConditioned, check_operand, forward_error
-from reference.mp_backend import MPScalar, OutOfDomain, mp_scalar_type
+from reference.mp_backend import MPScalar, OutOfDomain, mp_scalar_type, mp_value
 from reference.ops import REGISTRY, OpSpec
 from properties.values import floats_in
 
@@ -260,8 +260,10 @@ def op_cases(draw, spec: OpSpec, *, upstream: bool = False) -> Case:
     else:
         args = (0,)
     nodes.append(Node(op=spec.name, args=args, param=param))
-    if upstream:
-        inputs.append(draw(floats_in(UPSTREAM_FACTOR)))
+    if upstream:  # a factor that keeps the product (and its gradient) finite
+        result = abs(float(mp_value(Expression(len(inputs), tuple(nodes)), inputs)[0].value))
+        biggest = min(UPSTREAM_FACTOR.hi, 1e300 / max(result, 1.0))
+        inputs.append(draw(floats_in(Domain(-biggest, biggest, min_abs=min(UPSTREAM_FACTOR.min_abs, biggest)))))
         nodes.append(Node(input=len(inputs) - 1))
         nodes.append(Node(op="mul", args=(len(nodes) - 2, len(nodes) - 1)))
     return Case(Expression(len(inputs), tuple(nodes)), tuple(inputs))

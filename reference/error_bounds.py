@@ -102,8 +102,8 @@ def check_operand(spec: OpSpec, k: int, v: Any, e: Any, param: Any = None) -> No
         if v - e <= point <= v + e:
             raise IllConditioned("rounding may cross a kink or pole",
                                  f"{spec.name}: operand {k} = {show(v)} +- {show(e)} straddles {point}")
-    domains = spec.operand_domains(param)
-    if k < len(domains) and not (domains[k].lo <= v - e and v + e <= domains[k].hi):
+    limits = spec.operand_limits(param)
+    if k < len(limits) and not (limits[k][0] <= v - e and v + e <= limits[k][1]):
         raise IllConditioned("rounding may leave an op's domain",
                              f"{spec.name}: operand {k} = {show(v)} +- {show(e)} leaves the domain")
 
@@ -119,7 +119,7 @@ def forward_error(spec: OpSpec, values: list, errors: list, param: Any, out: Any
     for corner in _corners(values, errors):
         propagated = max(propagated, abs(_call(spec.mp, ctx, corner, param) - out))
     own = ctx.mpf(_call(spec.forward_ulps, ctx, values, param)) * UNIT_ROUNDOFF * abs(out)
-    return propagated + own + ctx.mpf(UNDERFLOW)
+    return propagated + own + (0 if spec.exact_underflow else ctx.mpf(UNDERFLOW))
 
 
 def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
@@ -150,7 +150,8 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
         ulps = ctx.mpf(_call(spec.derivative_ulps, ctx, values, node.param))
         shifted = [_call(spec.partials, ctx, corner, node.param) for corner in _corners(values, errors)]
         # magnitudes a correct engine may multiply or divide by when it forms a partial or a term
-        factors = [abs(ctx.mpf(m)) for m in [*values, out, *partials] + ([] if node.param is None else [node.param])]
+        factors = [] if spec.exact_underflow else [  # a sum's partials are +-1: nothing to scale by
+            abs(ctx.mpf(m)) for m in [*values, out, *partials] + ([] if node.param is None else [node.param])]
         edges = []
         for k, parent in enumerate(node.operands):
             if not isinstance(parent, MPScalar):

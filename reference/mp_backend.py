@@ -137,8 +137,11 @@ def mp_value(fn: Callable, inputs: Sequence[float], dps: int = DEFAULT_DPS) -> t
 MAX_DPS = 1500
 
 
-def _central_difference(fn: Callable, inputs: Sequence[float], i: int, h, dps: int):
-    """Central difference in input i with ``dps`` digits: (estimate, error or None if unresolved, kink)."""
+def _central_difference(fn: Callable, inputs: Sequence[float], i: int, h, dps: int, flat_ok: bool = True):
+    """Central difference in input i with ``dps`` digits: (estimate, error or None if unresolved, kink).
+
+    A function that is exactly 0 at x and x +- h is taken as flat only if ``flat_ok``
+    (a value of 0 can also be a tiny value lost to rounding next to 1)."""
     cls = mp_scalar_type(min(dps - dps % 10 + 10, MAX_DPS))
     work = cls.ctx
 
@@ -155,7 +158,7 @@ def _central_difference(fn: Callable, inputs: Sequence[float], i: int, h, dps: i
     right, left = (f_plus - f0) / h, (f0 - f_minus) / h
     scale = max(abs(right), abs(left))
     resolution = 4 * work.eps * max(abs(f0), abs(f_plus), abs(f_minus)) / h
-    if scale < resolution * 10**20 and (scale or f0):  # fewer than 20 digits survive the subtraction
+    if scale < resolution * 10**20 and (scale or f0 or not flat_ok):  # fewer than 20 digits survive
         return central, None, False
     gap = abs(right - left)
     kink = bool(gap > work.mpf(10) ** -12 * max(scale, work.mpf(10) ** -300))
@@ -229,7 +232,7 @@ def mp_gradient(
             extra = max(extra, int(ctx.log10(max(magnitude, ctx.one) / (h * hint))) + 10)
         while True:
             try:
-                central, error, kink = _central_difference(fn, inputs, i, h, dps + extra)
+                central, error, kink = _central_difference(fn, inputs, i, h, dps + extra, flat_ok=not hint)
             except OutOfDomain:  # a pole or domain boundary lies within 2h
                 central, error, kink = ctx.nan, ctx.inf, True
                 break

@@ -17,6 +17,7 @@ bug of 1e-10 relative is ~10**6 u, far outside them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -53,6 +54,9 @@ class OpSpec:
     edge_params: tuple = ()  # params that the edge tests use
     periodic: bool = False  # varies on an absolute scale of 1 (sin, cos), not relative to |x|
     multilinear: bool = False  # degree <= 1 in each operand: error propagation is exact at any size
+    exact_underflow: bool = False  # results among the subnormals are exact (sums and negation are)
+    limits: Callable[..., tuple[tuple[float, float], ...]] | None = None  # where the op is defined and
+    # finite, per operand (default: the domains' intervals, which the generator may draw narrower)
     doc: str = ""
 
     @property
@@ -64,6 +68,11 @@ class OpSpec:
 
     def singular_points(self, param: Any = None) -> tuple[tuple[float, ...], ...]:
         return self.singular() if param is None else self.singular(param)
+
+    def operand_limits(self, param: Any = None) -> tuple[tuple[float, float], ...]:
+        if self.limits is not None:
+            return self.limits() if param is None else self.limits(param)
+        return tuple((d.lo, d.hi) for d in self.operand_domains(param))
 
     def render(self, operands: list[str], param: str = "") -> str:
         """Python source for this op, given the source of its operands and of its param."""
@@ -113,37 +122,43 @@ def _no_singular(*_):
 # ----- arithmetic ------------------------------------------------------------
 
 register(OpSpec(
-    name="add", multilinear=True, method="__add__", arity=2, call=lambda a, b: a + b, source="{0} + {1}",
+    name="add", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    multilinear=True, exact_underflow=True, method="__add__", arity=2, call=lambda a, b: a + b, source="{0} + {1}",
     mp=lambda ctx, a, b: a + b, partials=lambda ctx, a, b: (1, 1),
     domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="radd", multilinear=True, method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
+    name="radd", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    multilinear=True, exact_underflow=True, method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
     mp=lambda ctx, x, c: c + x, partials=lambda ctx, x, c: (1,),
     domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
     derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
 ))
 register(OpSpec(
-    name="sub", multilinear=True, method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
+    name="sub", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    multilinear=True, exact_underflow=True, method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
     mp=lambda ctx, a, b: a - b, partials=lambda ctx, a, b: (1, -1),
     domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rsub", multilinear=True, method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
+    name="rsub", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    multilinear=True, exact_underflow=True, method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
     mp=lambda ctx, x, c: c - x, partials=lambda ctx, x, c: (-1,),
     domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
     derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
 ))
 register(OpSpec(
-    name="mul", multilinear=True, method="__mul__", arity=2, call=lambda a, b: a * b, source="{0} * {1}",
+    name="mul", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    multilinear=True, method="__mul__", arity=2, call=lambda a, b: a * b, source="{0} * {1}",
     mp=lambda ctx, a, b: a * b, partials=lambda ctx, a, b: (b, a),
     domains=lambda: (MUL_OPERAND, MUL_OPERAND), singular=_no_singular, constant_operand=True,
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rmul", multilinear=True, method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
+    name="rmul", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    multilinear=True, method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
     mp=lambda ctx, x, c: c * x, partials=lambda ctx, x, c: (c,),
     domains=lambda c: (MUL_OPERAND,), params=_constants(-1e150, 1e150), singular=_no_singular,
     derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 2.0, -0.5),
@@ -162,7 +177,8 @@ register(OpSpec(
     forward_ulps=lambda *a: 2.0, edge_params=(1.0, 2.0, -3.0, 0.0),
 ))
 register(OpSpec(
-    name="neg", multilinear=True, method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
+    name="neg", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    multilinear=True, exact_underflow=True, method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
     mp=lambda ctx, x: -x, partials=lambda ctx, x: (-1,),
     domains=lambda: (Domain(),), singular=_no_singular, forward_ulps=lambda *a: 0.0,
     derivative_ulps=lambda *a: 0.0,
@@ -224,31 +240,36 @@ register(OpSpec(
 TRANSCENDENTAL_ULPS = 4.0  # libm is within 1 ulp; leave room for other correct formulas
 
 register(OpSpec(
-    name="exp", method="exp", arity=1, call=lambda x: x.exp(), source="{0}.exp()",
+    name="exp", method="exp", arity=1, limits=lambda: ((-math.inf, 709.78),),
+    call=lambda x: x.exp(), source="{0}.exp()",
     mp=lambda ctx, x: ctx.exp(x), partials=lambda ctx, x: (ctx.exp(x),),
     domains=lambda: (Domain(-740.0, 709.0),), singular=_no_singular,
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
 register(OpSpec(
-    name="log", method="log", arity=1, call=lambda x: x.log(), source="{0}.log()",
+    name="log", method="log", arity=1, limits=lambda: ((0.0, math.inf),),
+    call=lambda x: x.log(), source="{0}.log()",
     mp=lambda ctx, x: ctx.log(x), partials=lambda ctx, x: (1 / x,),
     domains=lambda: (Domain(1e-300, FLOAT_MAX, min_abs=1e-300, zero=False),), singular=lambda *p: ((0.0,),),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
 register(OpSpec(
-    name="sin", method="sin", arity=1, call=lambda x: x.sin(), source="{0}.sin()",
+    name="sin", method="sin", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: x.sin(), source="{0}.sin()",
     mp=lambda ctx, x: ctx.sin(x), partials=lambda ctx, x: (ctx.cos(x),),
     domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular, periodic=True,
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
 register(OpSpec(
-    name="cos", method="cos", arity=1, call=lambda x: x.cos(), source="{0}.cos()",
+    name="cos", method="cos", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: x.cos(), source="{0}.cos()",
     mp=lambda ctx, x: ctx.cos(x), partials=lambda ctx, x: (-ctx.sin(x),),
     domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular, periodic=True,
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
 register(OpSpec(
-    name="tanh", method="tanh", arity=1, call=lambda x: x.tanh(), source="{0}.tanh()",
+    name="tanh", method="tanh", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: x.tanh(), source="{0}.tanh()",
     mp=lambda ctx, x: ctx.tanh(x), partials=lambda ctx, x: (ctx.sech(x) ** 2,),
     # |x| <= 350: tanh is +-1 in float64 from |x| = 19.1 on, and the legitimate
     # formulas 1/cosh(x)**2 and exp(2x) overflow from |x| = 355 on.
@@ -258,7 +279,8 @@ register(OpSpec(
     derivative_ulps=lambda *a: 12.0, derivative_scale=lambda ctx, x: (ctx.sech(x) ** 2 + ctx.tanh(x) ** 2,),
 ))
 register(OpSpec(
-    name="sigmoid", method="sigmoid", arity=1, call=lambda x: x.sigmoid(), source="{0}.sigmoid()",
+    name="sigmoid", method="sigmoid", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: x.sigmoid(), source="{0}.sigmoid()",
     mp=lambda ctx, x: 1 / (1 + ctx.exp(-x)), partials=lambda ctx, x: (ctx.exp(-x) / (1 + ctx.exp(-x)) ** 2,),
     domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular,
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
@@ -267,7 +289,8 @@ register(OpSpec(
     doc="the logistic function 1 / (1 + exp(-x)); a stable formula never overflows",
 ))
 register(OpSpec(
-    name="relu", method="relu", arity=1, call=lambda x: x.relu(), source="{0}.relu()",
+    name="relu", method="relu", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: x.relu(), source="{0}.relu()",
     mp=lambda ctx, x: x if x > 0 else ctx.zero, partials=lambda ctx, x: (ctx.one if x > 0 else ctx.zero,),
     domains=lambda: (Domain(-1e300, 1e300),), singular=lambda *p: ((0.0,),),
     forward_ulps=lambda *a: 0.0, derivative_ulps=lambda *a: 0.0,
