@@ -195,8 +195,10 @@ def cases(
 ) -> Case:
     """Random expression DAGs over ``ops`` (default: every registered op) with valid inputs.
 
-    ``min_ops``/``max_ops`` bound the number of op nodes drawn (the root may
-    depend on fewer); ``max_inputs`` bounds the number of inputs; ``include``
+    ``min_ops``/``max_ops`` bound the number of op nodes drawn; then the ops
+    that nothing uses are folded into one root with binary ops (up to
+    ``max_ops - 1`` more), so that everything drawn counts.  ``max_inputs``
+    bounds the number of inputs; ``include``
     names an op that is drawn a third of the time (and tried on the root at the
     end if it is still missing), for a contributor checking one op.
     """
@@ -263,7 +265,8 @@ def op_cases(draw, spec: OpSpec, *, upstream: bool = False) -> Case:
     if upstream:  # a factor that keeps the product (and its gradient) finite
         result = abs(float(mp_value(Expression(len(inputs), tuple(nodes)), inputs)[0].value))
         biggest = min(UPSTREAM_FACTOR.hi, 1e300 / max(result, 1.0))
-        inputs.append(draw(floats_in(Domain(-biggest, biggest, min_abs=min(UPSTREAM_FACTOR.min_abs, biggest)))))
+        factor = draw(floats_in(Domain(-biggest, biggest, min_abs=min(UPSTREAM_FACTOR.min_abs, biggest))))
+        inputs.append(-0.75 * factor if factor == 1.0 else factor)  # 1.0 would hide a missing factor
         nodes.append(Node(input=len(inputs) - 1))
         nodes.append(Node(op="mul", args=(len(nodes) - 2, len(nodes) - 1)))
     return Case(Expression(len(inputs), tuple(nodes)), tuple(inputs))

@@ -22,6 +22,8 @@ class Domain:
     zero: bool = True  # is exactly 0.0 allowed
 
     def __post_init__(self) -> None:
+        for name in ("lo", "hi", "min_abs"):  # ints would leak into draws (and break x.hex())
+            object.__setattr__(self, name, float(getattr(self, name)))
         if not self.lo <= self.hi:
             raise ValueError(f"empty domain: lo={self.lo!r} > hi={self.hi!r}")
         if self.min_abs < 0:

@@ -113,6 +113,8 @@ def forward_error(spec: OpSpec, values: list, errors: list, param: Any, out: Any
     the true op at the computed operands (first order, and at the corners of the
     error box, which catches curvature), then the op's own rounding."""
     ctx = out.context
+    if out == 0 and not any(errors):  # exact operands and an exact zero: x * 0, sin(0), 0 / x, log(1)
+        return ctx.zero
     if partials is None:
         partials = _call(spec.partials, ctx, values, param)
     propagated = sum((abs(d) * e for d, e in zip(partials, errors)), ctx.zero)

@@ -8,6 +8,7 @@ earlier nodes; a node used by several later ones is a shared subexpression.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -157,6 +158,76 @@ class Expression:
 
     def __str__(self) -> str:
         return self.source()
+
+    # ----- JSON (the regression corpus, properties/corpus.py) -----
+
+    def to_json(self) -> dict:
+        """Plain data for JSON; every float as ``float.hex()`` text, so it reads back exactly."""
+        return {"n_inputs": self.n_inputs, "nodes": [
+            {"op": n.op, "args": list(n.args), "param": None if n.param is None else float(n.param).hex(),
+             "input": n.input, "const": None if n.const is None else float(n.const).hex()}
+            for n in self.nodes]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Expression":
+        """The inverse of :meth:`to_json`.  Validates everything (never evaluates any text):
+        raises ValueError whose message starts with the offending field, e.g. ``nodes[2].args``."""
+        if not isinstance(data, dict):
+            raise ValueError(f": must be an object, got {type(data).__name__}")
+        unknown = sorted(set(data) - {"n_inputs", "nodes"})
+        if unknown:
+            raise ValueError(f".{unknown[0]}: unknown field")
+        n_inputs = data.get("n_inputs")
+        if type(n_inputs) is not int or n_inputs < 1:
+            raise ValueError(f".n_inputs: must be an integer >= 1, got {n_inputs!r}")
+        raw = data.get("nodes")
+        if not isinstance(raw, list) or not raw:
+            raise ValueError(f".nodes: must be a non-empty list, got {raw!r}")
+        nodes = []
+        for i, item in enumerate(raw):
+            where = f".nodes[{i}]"
+            if not isinstance(item, dict):
+                raise ValueError(f"{where}: must be an object, got {type(item).__name__}")
+            unknown = sorted(set(item) - {"op", "args", "param", "input", "const"})
+            if unknown:
+                raise ValueError(f"{where}.{unknown[0]}: unknown field")
+            op, args, param = item.get("op"), item.get("args") or [], item.get("param")
+            k, const = item.get("input"), item.get("const")
+            if sum(x is not None for x in (op, k, const)) != 1:
+                raise ValueError(f"{where}: exactly one of op, input, const must be given")
+            if op is None and (args or param is not None):
+                raise ValueError(f"{where}.args: only an op node has args and a param")
+            if op is not None:
+                if not isinstance(op, str) or op not in REGISTRY:
+                    raise ValueError(f"{where}.op: unknown op {op!r}")
+                spec = REGISTRY[op]
+                if not isinstance(args, list) or any(type(a) is not int for a in args):
+                    raise ValueError(f"{where}.args: must be a list of node indices, got {args!r}")
+                if len(args) != spec.arity:
+                    raise ValueError(f"{where}.args: op {op!r} takes {spec.arity} operand(s), got {len(args)}")
+                if any(not 0 <= a < i for a in args):
+                    raise ValueError(f"{where}.args: {args} must refer to earlier nodes")
+                if spec.has_param != (param is not None):
+                    raise ValueError(f"{where}.param: op {op!r} {'needs' if spec.has_param else 'takes no'} param")
+                nodes.append(Node(op=op, args=tuple(args),
+                                  param=None if param is None else hex_float(param, f"{where}.param")))
+            elif k is not None:
+                if type(k) is not int or not 0 <= k < n_inputs:
+                    raise ValueError(f"{where}.input: must be an integer in [0, {n_inputs}), got {k!r}")
+                nodes.append(Node(input=k))
+            else:
+                nodes.append(Node(const=hex_float(const, f"{where}.const")))
+        return cls(n_inputs, tuple(nodes))
+
+
+_HEX_FLOAT = re.compile(r"[-+]?(0x[0-9a-f]+(\.[0-9a-f]*)?p[-+]?[0-9]+|inf|nan)", re.IGNORECASE)
+
+
+def hex_float(text: Any, field: str = "") -> float:
+    """A float from ``float.hex()`` text (only that: ``"1.5"`` would silently mean 0x1.5)."""
+    if not isinstance(text, str) or not _HEX_FLOAT.fullmatch(text):
+        raise ValueError(f"{field}: must be a float.hex() string like '0x1.8p+1', got {text!r}")
+    return float.fromhex(text)
 
 
 def _number(x: float) -> str:

@@ -161,7 +161,9 @@ def _central_difference(fn: Callable, inputs: Sequence[float], i: int, h, dps: i
     if scale < resolution * 10**20 and (scale or f0 or not flat_ok):  # fewer than 20 digits survive
         return central, None, False
     gap = abs(right - left)
-    kink = bool(gap > work.mpf(10) ** -12 * max(scale, work.mpf(10) ** -300))
+    # a kink keeps its jump as the step doubles; a smooth curve's gap (h f'') doubles with it
+    gap2 = abs((f_plus2 - f0) - (f0 - f_minus2)) / (2 * h)
+    kink = bool(gap > work.mpf(10) ** -12 * max(scale, work.mpf(10) ** -300) and gap2 < 1.5 * gap)
     return central, gap + abs(central2 - central) + resolution, kink
 
 

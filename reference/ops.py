@@ -208,7 +208,9 @@ def _draw_exponent(draw):
 
 
 def _pow_value(ctx, x, e):
-    if x < 0:  # e is an integer here; mpmath would otherwise go complex on a float exponent
+    if x < 0:  # real only for an integer exponent (mpmath would go complex)
+        if not float(e).is_integer():
+            raise ValueError(f"a negative base to a fractional power is not real: {x} ** {e}")
         return ctx.power(x, int(e))
     return ctx.power(x, e)
 
