@@ -1,0 +1,49 @@
+"""The suite's mutation self-test: deliberately buggy engines the properties must reject.
+
+Each module ``mutants/<name>.py`` defines ``class Value(engine.value.Value)``
+that overrides one method to inject one plausible bug, says what the bug is in
+its one-line docstring, and names its category in ``KIND``.  A mutant is
+*killed* when ``pytest properties/ --engine mutants.<name>:Value`` fails.
+
+    python -m mutants                      # every mutant, 2 at a time, profile "mutants"
+    python -m mutants --only sin_small_angle rsub_swapped --jobs 1
+
+See :mod:`mutants.__main__` for the runner.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+KINDS = (
+    "wrong local derivative",
+    "missing upstream factor",
+    "overwrite instead of accumulate",
+    "wrong traversal",
+    "negative-only",
+    "tiny-only",
+    "zero-only",
+    "reflected operator",
+    "forward off by 1e-10 relative",
+    "unstable formula",
+    "slightly imprecise formula",
+)
+
+
+def names() -> list[str]:
+    """Every mutant module in this package, sorted (modules starting with _ are not mutants)."""
+    here = [str(Path(__file__).parent)]
+    return sorted(m.name for m in pkgutil.iter_modules(here) if not m.name.startswith("_"))
+
+
+def load(name: str):
+    """The module ``mutants.<name>``; checks that it declares a known KIND and a Value class."""
+    module = importlib.import_module(f"{__name__}.{name}")
+    kind = getattr(module, "KIND", None)
+    if kind not in KINDS:
+        raise ValueError(f"mutants.{name}: KIND must be one of {KINDS}, got {kind!r}")
+    if not isinstance(getattr(module, "Value", None), type):
+        raise ValueError(f"mutants.{name} defines no Value class")
+    return module

@@ -1,0 +1,154 @@
+"""Run the property suite against every mutant engine and print which ones it kills.
+
+    python -m mutants [--only NAME ...] [--profile mutants] [--jobs N] [--timeout SECONDS]
+                      [--logs DIR] [--show-output] [--no-control]
+
+Each mutant gets its own ``python -m pytest -x -q -rf -p no:cacheprovider
+--hypothesis-profile=PROFILE --engine mutants.NAME:Value properties/`` with
+CI=true, from the repository root.  A mutant is killed when pytest reports a
+failed test (exit status 1); the first failed test's node id is the property
+that caught it.
+
+The same command also runs once on the correct engine (``engine:Value``), the
+control: the suite must pass it, or a "kill" may be the suite rejecting every
+engine (a false positive) rather than catching the mutant's bug.
+
+Exit status: 0 if the control passes and every mutant is killed; 1 if a mutant
+is not killed (a survivor, a timeout, or a run that errored instead of failing
+a test); 2 if the control does not pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from mutants import load, names
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTROL = "engine:Value"  # the correct engine, the suite's default
+FAILED_LINE = re.compile(r"^FAILED (\S+?)(?: - .*)?$", re.MULTILINE)
+ERROR_LINE = re.compile(r"^ERROR (\S+?)(?: - .*)?$", re.MULTILINE)
+
+
+@dataclass
+class Outcome:
+    name: str
+    kind: str
+    verdict: str  # "yes" (a test failed), "NO" (all passed), "TIMEOUT" or "ERROR"
+    seconds: float
+    caught_by: str  # the first failed test's node id, or what went wrong
+    output: str = ""
+
+    @property
+    def killed(self) -> bool:
+        return self.verdict == "yes"
+
+
+def command(engine: str, profile: str) -> list[str]:
+    return [
+        sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider",
+        f"--hypothesis-profile={profile}", "--engine", engine, "properties/",
+    ]
+
+
+def run_suite(name: str, engine: str, kind: str, profile: str, timeout: float) -> Outcome:
+    env = dict(os.environ, CI="true")
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(command(engine, profile), cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return Outcome(name, kind, "TIMEOUT", time.perf_counter() - start, f"no verdict within {timeout:g} s", out)
+    seconds = time.perf_counter() - start
+    output = proc.stdout + proc.stderr
+    failed = FAILED_LINE.findall(output)
+    if proc.returncode == 1 and failed:
+        return Outcome(name, kind, "yes", seconds, failed[0], output)
+    if proc.returncode == 0:
+        return Outcome(name, kind, "NO", seconds, "-", output)
+    errors = ERROR_LINE.findall(output)
+    what = f"pytest exit {proc.returncode}" + (f": ERROR {errors[0]}" if errors else "")
+    return Outcome(name, kind, "ERROR", seconds, what, output)
+
+
+def table(outcomes: list[Outcome]) -> str:
+    header = ("mutant", "kind", "killed", "seconds", "caught by")
+    rows = [(o.name, o.kind, o.verdict, f"{o.seconds:.1f}", o.caught_by) for o in outcomes]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    lines = []
+    for i, row in enumerate([header, *rows]):
+        cells = [cell.rjust(w) if c == 3 else cell.ljust(w) for c, (cell, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells) + "  " + row[4])
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(header[4]))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mutants", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
+    parser.add_argument("--profile", default="mutants", help="hypothesis profile (default: mutants)")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel pytest runs (default: 2)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default: 900)")
+    parser.add_argument("--logs", metavar="DIR", help="write each run's pytest output to DIR/NAME.log")
+    parser.add_argument("--show-output", action="store_true", help="print pytest's output for every run not killed")
+    parser.add_argument("--no-control", action="store_true", help=f"skip the control run on {CONTROL}")
+    args = parser.parse_args(argv)
+
+    available = names()
+    selected = args.only or available
+    unknown = [n for n in selected if n not in available]
+    if unknown:
+        parser.error(f"unknown mutants: {', '.join(unknown)} (available: {', '.join(available)})")
+    runs = [] if args.no_control else [("(control)", CONTROL, "the correct engine")]
+    runs += [(name, f"mutants.{name}:Value", load(name).KIND) for name in selected]
+
+    start = time.perf_counter()
+    outcomes: dict[str, Outcome] = {}
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        # the control first: it is the longest run (the whole suite passes)
+        futures = [pool.submit(run_suite, name, engine, kind, args.profile, args.timeout) for name, engine, kind in runs]
+        for done, future in enumerate(as_completed(futures), 1):
+            o = future.result()
+            outcomes[o.name] = o
+            if args.logs:
+                Path(args.logs).mkdir(parents=True, exist_ok=True)
+                (Path(args.logs) / f"{o.name.strip('()')}.log").write_text(o.output)
+            print(f"[{done}/{len(runs)}] {o.name}: {o.verdict} ({o.seconds:.1f} s)", file=sys.stderr, flush=True)
+    total = time.perf_counter() - start
+
+    ordered = [outcomes[name] for name in selected]
+    print(table(ordered))
+    killed = sum(o.killed for o in ordered)
+    print(f"\nkilled {killed}/{len(ordered)} mutants; total wall time {total:.1f} s "
+          f"(sum of runs {sum(o.seconds for o in outcomes.values()):.1f} s, {args.jobs} jobs, profile {args.profile})")
+    alive = [o for o in ordered if not o.killed]
+    if alive:
+        print("not killed: " + ", ".join(f"{o.name} ({o.verdict})" for o in alive))
+    control = outcomes.get("(control)")
+    if control is not None:
+        if control.verdict == "NO":
+            print(f"control: {CONTROL} passes the suite ({control.seconds:.1f} s)")
+        else:
+            print(f"CONTROL FAILED: the suite does not pass the correct engine {CONTROL} "
+                  f"({control.verdict}: {control.caught_by}); the kills above may be false positives")
+            alive = [control, *alive]
+    if args.show_output:
+        for o in alive:
+            print(f"\n===== {o.name} ({o.verdict}) =====\n{o.output[-4000:]}")
+    if control is not None and control.verdict != "NO":
+        return 2
+    return 1 if alive else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""exp' is taken as exp(x) * x (the power rule applied to e**x) instead of exp(x)."""
+
+import math
+
+import engine.value
+
+KIND = "wrong local derivative"
+
+
+class Value(engine.value.Value):
+    def exp(self):
+        x = self.data
+        out = math.exp(x)
+        return type(self)(out, (self,), (out * x,), "exp")

@@ -1,0 +1,17 @@
+"""x**e is computed as exp(e*log|x|), which drops the sign of a negative base to an odd power."""
+
+import math
+
+import engine.value
+
+KIND = "negative-only"
+
+
+class Value(engine.value.Value):
+    def __pow__(self, exponent):
+        out = super().__pow__(exponent)  # validates the operands
+        x, e = self.data, float(exponent)
+        if x != 0.0:
+            y = math.exp(e * math.log(abs(x)))
+            out.data, out._local_grads = y, (e * y / x,)
+        return out

@@ -1,0 +1,16 @@
+"""Backward visits nodes in breadth-first order from the root, not in reverse topological order."""
+
+import engine.value
+
+KIND = "wrong traversal"
+
+
+class Value(engine.value.Value):
+    def _topological_order(self):
+        order, seen = [self], {id(self)}
+        for node in order:  # the list grows while we walk it: a BFS queue
+            for parent in node._parents:
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    order.append(parent)
+        return order[::-1]
