@@ -42,11 +42,13 @@ SAMPLES = [([random.Random(i).uniform(-1, 1) for _ in range(3)], random.Random(-
 
 
 def wide_sum(value_type, n=100_000):
+    """Sum of n products, added pairwise (depth log2 n, so micrograd's recursive sort copes)."""
     xs = [value_type(float(i % 7)) for i in range(n)]
     ys = [value_type(float(i % 5)) for i in range(n)]
-    total = value_type(0.0)
-    for x, y in zip(xs, ys):
-        total = total + x * y
+    terms = [x * y for x, y in zip(xs, ys)]
+    while len(terms) > 1:
+        terms = [a + b for a, b in zip(terms[::2], terms[1::2])] + terms[len(terms) - len(terms) % 2:]
+    total = terms[0]
     total.backward()
     return total
 

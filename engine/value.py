@@ -181,16 +181,19 @@ class Value:
     def _topological_order(self) -> list[Value]:
         """Every node reachable from self, each after its parents (iterative DFS)."""
         order: list[Value] = []
-        visited: set[int] = set()
+        visited: set[Value] = set()
         stack: list[tuple[Value, bool]] = [(self, False)]
+        pop, push = stack.pop, stack.append
         while stack:
-            node, parents_done = stack.pop()
+            node, parents_done = pop()
             if parents_done:
                 order.append(node)
-            elif id(node) not in visited:
-                visited.add(id(node))
-                stack.append((node, True))
-                stack.extend((p, False) for p in node._parents if id(p) not in visited)
+            elif node not in visited:
+                visited.add(node)
+                push((node, True))
+                for parent in node._parents:
+                    if parent not in visited:
+                        push((parent, False))
         return order
 
     def __repr__(self) -> str:
