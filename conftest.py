@@ -5,6 +5,7 @@ Options (all also listed under "gradproof" in ``pytest --help``):
   --op NAME              only what involves op NAME, with 5x the examples (a contributor's inner loop)
   --ops-module MODULE    import MODULE first: it registers specs for a downstream engine's own ops
   --not-an-op NAME       a public method of the engine that is API, not an op (e.g. zero_grad)
+  --corpus DIR           the regression corpus pytest -m regression replays (default: corpus/)
 
 Hypothesis profiles (choose with --hypothesis-profile=NAME):
   dev      the local default: random, 100 examples per property, failures saved to .hypothesis/
@@ -55,6 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"import MODULE before collection so it can register op specs (also ${OPS_ENV_VAR})")
     group.addoption("--not-an-op", action="append", default=[], metavar="NAME",
                     help="a public method of the engine that is API, not an op (exempt from the coverage gate)")
+    group.addoption("--corpus", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus"),
+                    metavar="DIR", help="the regression corpus that pytest -m regression replays (default: corpus/)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -162,11 +162,19 @@ class Expression:
     # ----- JSON (the regression corpus, properties/corpus.py) -----
 
     def to_json(self) -> dict:
-        """Plain data for JSON; every float as ``float.hex()`` text, so it reads back exactly."""
-        return {"n_inputs": self.n_inputs, "nodes": [
-            {"op": n.op, "args": list(n.args), "param": None if n.param is None else float(n.param).hex(),
-             "input": n.input, "const": None if n.const is None else float(n.const).hex()}
-            for n in self.nodes]}
+        """Plain data for JSON: ``{"n_inputs": N, "nodes": [...]}`` with each node one of
+        ``{"input": k}``, ``{"const": x}``, ``{"op": name, "args": [i, ...], "param": p}`` (param
+        only for ops that take one); every float as ``float.hex()`` text, so it reads back exactly."""
+        nodes = []
+        for n in self.nodes:
+            if n.is_input:
+                nodes.append({"input": n.input})
+            elif n.op is None:
+                nodes.append({"const": float(n.const).hex()})
+            else:
+                nodes.append({"op": n.op, "args": list(n.args)}
+                             | ({} if n.param is None else {"param": float(n.param).hex()}))
+        return {"n_inputs": self.n_inputs, "nodes": nodes}
 
     @classmethod
     def from_json(cls, data: Any) -> "Expression":

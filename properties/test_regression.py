@@ -1,0 +1,59 @@
+"""Replays the regression corpus (``corpus/``, or ``--corpus DIR``): every entry, on the
+engine under test, deterministically (no hypothesis).
+
+    pytest -m regression                          # the committed corpus on engine:Value
+    pytest -m regression --engine mypkg:Value --corpus my-corpus/
+
+Each entry names the check it guards (forward, gradient or torch); an op the
+engine lacks, or a point where nothing can be judged, is a skip.  An entry that
+does not parse fails, and the message names its file.  See properties/corpus.py
+for the format and ``python -m properties.fuzz`` for how entries are found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from properties.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
+from properties.corpus import CorpusError, case_from_entry, load_all
+from reference.ops import REGISTRY
+
+CHECKS = {"forward": check_forward, "gradient": check_gradient, "torch": check_torch}
+pytestmark = pytest.mark.regression
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "corpus_entry" not in metafunc.fixturenames:
+        return
+    directory = Path(metafunc.config.getoption("--corpus"))
+    params = []
+    if not directory.is_dir():
+        problem = CorpusError(directory, "(directory)", "no such directory (--corpus)")
+        params.append(pytest.param((directory, problem), id=directory.name or str(directory), marks=pytest.mark.op("*")))
+    for path, entry in load_all(directory):
+        if isinstance(entry, CorpusError):
+            marks = pytest.mark.op("*")  # a broken file shows whatever --op says
+        else:
+            marks = pytest.mark.op(*sorted(case_from_entry(entry, path).expression.ops()) or ["*"])
+        params.append(pytest.param((path, entry), id=path.name, marks=marks))
+    metafunc.parametrize("corpus_entry", params)
+
+
+def test_corpus_entry(engine, corpus_entry):
+    """The case of one corpus entry passes the check it names."""
+    __tracebackhide__ = True  # the report says it all
+    path, entry = corpus_entry
+    if isinstance(entry, CorpusError):
+        pytest.fail(f"corpus entry does not parse: {entry}", pytrace=False)
+    case = case_from_entry(entry, path)
+    missing = sorted(op for op in case.expression.ops() if not engine.supports(REGISTRY[op]))
+    if missing:
+        pytest.skip(f"{engine.name} lacks {', '.join(REGISTRY[op].method for op in missing)}")
+    try:
+        judge(case, engine, CHECKS[entry["property"]])
+    except Skip as skip:
+        pytest.skip(skip.reason)
+    except CheckFailure as failure:
+        raise CheckFailure(f"corpus entry {path}\nnote: {entry['note']}\n\n{failure}") from None
