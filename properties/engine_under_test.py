@@ -99,7 +99,11 @@ def focus_op() -> str | None:
 
 
 # Public attributes of a Value that are its API, not ops.
-NOT_OPS = frozenset({"backward", "zero_grad", "data", "grad", "item", "label"})
+NOT_OPS = frozenset({
+    "backward", "zero_grad", "data", "grad", "item", "label", "tolist", "numpy", "parameters", "detach",
+    "requires_grad", "build_topo", "topo", "topological_order", "draw", "draw_dot", "trace", "children",
+    "prev", "op", "name",
+})
 # Dunder methods that compute a new value from this one (comparisons and hashing do not).
 ARITHMETIC_DUNDERS = frozenset({
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
