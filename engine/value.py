@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
+_ONE = (1.0,)
 _ONE_ONE = (1.0, 1.0)
 _ONE_MINUS_ONE = (1.0, -1.0)
 _MINUS_ONE = (-1.0,)
@@ -28,6 +29,8 @@ _MINUS_ONE = (-1.0,)
 
 def _real(x: object, what: str) -> float:
     """``x`` as a finite float, or a clear TypeError / ValueError naming ``what``."""
+    if type(x) is float and x - x == 0.0:  # the common case, without the ABC check
+        return x
     if isinstance(x, Real):
         value = float(x)
         if math.isfinite(value):
@@ -71,12 +74,15 @@ class Value:
     # ----- primitives: result, then the local derivative of each operand -----
 
     def __add__(self, other):
-        other = other if isinstance(other, Value) else type(self)(_real(other, "+"))
-        return type(self)(self.data + other.data, (self, other), _ONE_ONE, "+")  # d/da = d/db = 1
+        if isinstance(other, Value):
+            return type(self)(self.data + other.data, (self, other), _ONE_ONE, "+")  # d/da = d/db = 1
+        return type(self)(self.data + _real(other, "+"), (self,), _ONE, "+")  # a constant needs no node
 
     def __mul__(self, other):
-        other = other if isinstance(other, Value) else type(self)(_real(other, "*"))
-        return type(self)(self.data * other.data, (self, other), (other.data, self.data), "*")  # d/da = b, d/db = a
+        if isinstance(other, Value):
+            return type(self)(self.data * other.data, (self, other), (other.data, self.data), "*")  # d/da = b, d/db = a
+        c = _real(other, "*")
+        return type(self)(self.data * c, (self,), (c,), "*")  # d/da = c
 
     def __truediv__(self, other):
         other = other if isinstance(other, Value) else type(self)(_real(other, "/"))

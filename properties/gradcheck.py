@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from properties.values import floats_in
@@ -49,19 +49,23 @@ def check_gradient_formula(
     *,
     max_examples: int = 200,
     dps: int = DEFAULT_DPS,
+    shrink: bool = True,
 ) -> None:
     """Compare ``gradient(*xs)`` with the mpmath gradient of ``f`` at inputs drawn from ``domains``.
 
     ``f`` must be written with operators and methods (``(b * 3).sin()``, not
     ``math.sin(3 * b)``) so that it runs on the mpmath backend; ``gradient``
-    takes and returns plain floats.
+    takes and returns plain floats.  ``shrink=False`` reports the first failing
+    input as found, without searching for a simpler one (faster).
     """
     if not domains or not all(isinstance(d, Domain) for d in domains):
         raise TypeError("domains must be a non-empty sequence of reference.domains.Domain, one per input")
     if max_examples < 1:
         raise ValueError(f"max_examples must be >= 1, got {max_examples}")
 
-    @settings(max_examples=max_examples, deadline=None, database=None)
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+
+    @settings(max_examples=max_examples, deadline=None, database=None, phases=phases)
     @given(st.tuples(*(floats_in(d) for d in domains)))
     def formula_matches(inputs: tuple[float, ...]) -> None:
         try:

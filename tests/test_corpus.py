@@ -159,7 +159,7 @@ def test_fuzzing_a_mutant_finds_a_failure_and_saves_it(tmp_path):
 
 def test_fuzzing_the_correct_engine_finds_nothing(tmp_path):
     corpus = tmp_path / "corpus"
-    result = _run("-m", "properties.fuzz", "--engine", "engine:Value", "--seconds", "5", "--corpus", str(corpus),
+    result = _run("-m", "properties.fuzz", "--engine", "engine:Value", "--seconds", "3", "--corpus", str(corpus),
                   "--database", "none", "--property", "op-sin-alone", "op-mul-*")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failure(s)" in result.stdout
