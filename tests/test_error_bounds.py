@@ -401,6 +401,8 @@ def test_correct_engines_stay_within_the_bounds():
     counts: Counter = Counter()
     project = EngineUnderTest("engine:Value", ProjectValue)
 
+    # too_slow: each example runs three engines, the correctly rounded one in mpmath, so data
+    # generation is a small share of a slow example; the check is about the bounds, not speed
     @settings(suppress_health_check=[HealthCheck.too_slow])
     @given(cases(ops=COMMON_OPS))
     def run(case):
