@@ -1,18 +1,12 @@
 """Backward of x**e drops the upstream gradient: parent.grad += local instead of local * out.grad."""
 
 import engine.value
+from mutants._backward import backward_with
 
 KIND = "missing upstream factor"
 
 
 class Value(engine.value.Value):
     def backward(self):
-        order = self._topological_order()
-        for node in order:
-            if node._parents:
-                node.grad = 0.0
-        self.grad = 1.0
-        for node in reversed(order):
-            upstream = node.grad
-            for parent, local in zip(node._parents, node._local_grads):
-                parent.grad += local if node._op.startswith("**") else local * upstream
+        backward_with(self, lambda node, parent, local, upstream:
+                      parent.grad + (local if node._op.startswith("**") else local * upstream))
