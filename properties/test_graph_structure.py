@@ -67,8 +67,13 @@ def test_tree_and_dag_give_the_same_gradient(engine, case):
             raise CheckFailure(
                 f"tree vs DAG FAILED: d f / d x{k} is {as_dag.result.gradient[k]!r} with shared nodes and "
                 f"{as_tree.result.gradient[k]!r} as a tree (allowed difference {allowed:.3g})\n\n"
-                f"as a DAG:\n{case.expression.source()}\n\nas a tree:\n{tree.expression.source()}\n\n"
-                f"inputs: {list(case.inputs)!r}\nengine: {engine.name}"
+                f"Reproducer (engine {engine.name}):\n{engine.import_line}\n\n"
+                f"{case.expression.source('f_dag')}\n\n{tree.expression.source('f_tree')}\n\n"
+                f"inputs = {list(case.inputs)!r}\n"
+                "grads = []\nfor f in (f_dag, f_tree):\n    leaves = [Value(x) for x in inputs]\n"
+                "    f(*leaves).backward()\n    grads.append([leaf.grad for leaf in leaves])\n"
+                f"print(grads[0][{k}], grads[1][{k}], abs(grads[0][{k}] - grads[1][{k}]) <= {allowed!r})"
+                "  # expected True"
             )
 
 
@@ -185,31 +190,30 @@ def test_a_wide_sum_of_products(engine, width, seed):
     """sum(x_i * y_i) over thousands of terms: every d/dx_i is exactly y_i (a product's partial is
     the other factor, and sums pass 1.0 on), and the value is within the running error bound."""
     xs, ys = _uniform_pairs(width, seed)
-    leaves_x = [engine.value_type(x) for x in xs]
-    leaves_y = [engine.value_type(y) for y in ys]
-    total = leaves_x[0] * leaves_y[0]
-    for a, b in zip(leaves_x[1:], leaves_y[1:]):
-        total = total + a * b
-    total.backward()
-    wrong = [i for i in range(width) if leaves_x[i].grad != ys[i] or leaves_y[i].grad != xs[i]]
+    expression = Expression(2 * width, tuple(_sum_of_products_nodes(width)))
+    result = evaluate_engine(engine.value_type, expression, xs + ys)
+    grad_x, grad_y = result.gradient[:width], result.gradient[width:]
+    reproducer = (
+        f"Reproducer:\n{engine.import_line}\nimport random\nrng = random.Random({seed})\n"
+        f"xs = [rng.uniform(-10, 10) for _ in range({width})]\nys = [rng.uniform(-10, 10) for _ in range({width})]\n"
+        "X = [Value(x) for x in xs]; Y = [Value(y) for y in ys]\n"
+        "total = X[0] * Y[0]\nfor a, b in zip(X[1:], Y[1:]):\n    total = total + a * b\ntotal.backward()\n"
+    )
+    wrong = [i for i in range(width) if grad_x[i] != ys[i] or grad_y[i] != xs[i]]
     if wrong:
         i = wrong[0]
         raise CheckFailure(
-            f"wide sum FAILED: with {width} terms, d/dx{i} = {leaves_x[i].grad!r} (expected y{i} = {ys[i]!r}) and "
-            f"d/dy{i} = {leaves_y[i].grad!r} (expected x{i} = {xs[i]!r}); {len(wrong)} terms wrong\n\n"
-            f"Reproducer:\n{engine.import_line}\nimport random\nrng = random.Random({seed})\n"
-            f"xs = [rng.uniform(-10, 10) for _ in range({width})]\nys = [rng.uniform(-10, 10) for _ in range({width})]\n"
-            "X = [Value(x) for x in xs]; Y = [Value(y) for y in ys]\n"
-            "total = X[0] * Y[0]\nfor a, b in zip(X[1:], Y[1:]):\n    total = total + a * b\ntotal.backward()\n"
-            "print([i for i in range(len(xs)) if X[i].grad != ys[i] or Y[i].grad != xs[i]][:10])"
+            f"wide sum FAILED: with {width} terms, d/dx{i} = {grad_x[i]!r} (expected y{i} = {ys[i]!r}) and "
+            f"d/dy{i} = {grad_y[i]!r} (expected x{i} = {xs[i]!r}); {len(wrong)} terms wrong\n\n{reproducer}"
+            "print([i for i in range(len(xs)) if X[i].grad != ys[i] or Y[i].grad != xs[i]][:10])  # expected []"
         )
-    expression = Expression(2 * width, tuple(_sum_of_products_nodes(width)))
     root, leaves = mp_value(expression, xs + ys)
-    allowed = SAFETY * error_bounds(root, leaves).value
-    if not abs(total.data - float(root.value)) <= allowed:
+    exact, allowed = float(root.value), SAFETY * error_bounds(root, leaves).value
+    if not abs(result.value - exact) <= allowed:
         raise CheckFailure(
-            f"wide sum FAILED: value {total.data!r}, exact {float(root.value)!r}, error "
-            f"{abs(total.data - float(root.value)):.3g} > allowed {allowed:.3g} ({width} terms)"
+            f"wide sum FAILED: value {result.value!r}, exact {exact!r}, error "
+            f"{abs(result.value - exact):.3g} > allowed {allowed:.3g} ({width} terms)\n\n{reproducer}"
+            f"print(total.data, abs(total.data - {exact!r}) <= {allowed!r})  # expected True"
         )
 
 
