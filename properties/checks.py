@@ -174,7 +174,7 @@ def report(o: Oracles, check: str, what: str, *, failed, against: str = "mpmath"
                      o.gradient_allowed(k, against), o.truth(k)[1]))
     header = f"{'':8} {'engine':>24} {'torch':>24} {'mpmath':>26} {'|error|':>10} {'allowed':>10}"
     lines = [f"{check} FAILED: {what}", f"engine under test: {o.engine.name}", "", case.expression.source(), ""]
-    lines += [f"inputs: " + ", ".join(f"x{k} = {x!r}" for k, x in enumerate(case.inputs)), "", header]
+    lines += ["inputs: " + ", ".join(f"x{k} = {x!r}" for k, x in enumerate(case.inputs)), "", header]
     for i, (label, mine, theirs, exact, allowed, oracle_error) in enumerate(rows):
         key = "value" if i == 0 else i - 1
         reference = theirs if against == "torch" else float(exact)

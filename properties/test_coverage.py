@@ -2,7 +2,7 @@
 
 import pytest
 
-from properties.engine_under_test import current_engine, uncovered_methods
+from properties.engine_under_test import uncovered_methods
 
 pytestmark = pytest.mark.op("*")
 

@@ -214,7 +214,7 @@ def _global_state():
 
 
 def _failing(x):
-    y = x.sin() * 2.0
+    x.sin() * 2.0  # some mpmath work first, then the failure
     raise RuntimeError("boom")
 
 
