@@ -1,23 +1,33 @@
 """Fuzzing campaigns: the suite's properties, round after round, failures into the corpus.
 
     python -m properties.fuzz [--engine MODULE:ATTR] [--seconds N] [--corpus DIR] [--workers N]
-                              [--property NAME ...] [--seed N] [--database DIR|none] [--list]
+                              [--property NAME ...] [--seed N] [--database DIR|none]
+                              [--redis URL] [--replay] [--list]
 
 Runs the composite properties (random expression DAGs: ``composite-forward``,
 ``composite-gradient``, ``composite-torch``) and the per-op ones (``op-NAME-alone``:
 the op anywhere in its domain, every check; ``op-NAME-inside``: the op below the
 root, gradient and torch checks) for every op the engine has, under hypothesis
 settings like the ``fuzz`` profile (no deadline, example database on, random):
-each round visits every property in a shuffled order with a fresh seed for a
-slice of the time, until ``--seconds`` are up.  ``--property`` takes names or
+each round visits every property in a shuffled order for a slice of the time,
+until ``--seconds`` are up.  ``--property`` takes names or
 shell patterns (``'op-sin-*'``, ``'composite-*'``); ``--list`` prints them.
 
 Every failure is shrunk by hypothesis (for at most ``--shrink-seconds``) and saved into the corpus (``corpus/`` by
 default) as an entry that ``pytest -m regression`` replays; a property that
-failed is retired for the rest of the run (its database entry replays it first
-next time).  ``--workers N`` runs N processes (spawned: torch is not fork-safe)
-with different seeds, sharing the corpus directory: entries are written
-atomically under content-hash names, so concurrent finds of one case are one file.
+failed is retired for the rest of the run (hypothesis' example database replays
+it first next time).  ``--workers N`` runs N processes (spawned: torch is not
+fork-safe), sharing the corpus directory: entries are written atomically under
+content-hash names, so concurrent finds of one case are one file.  ``--seed N``
+makes the generation repeatable, but hypothesis ignores its example database
+under a fixed seed, so then failures go to the corpus only.
+
+Campaigns on several machines share what they find through hypothesis'
+``RedisExampleDatabase``: with ``--redis URL`` every failing example is also
+stored in Redis (under the engine's and the property's key), and every
+campaign on that engine replays what the others stored before it generates
+anything new.  ``--replay`` only replays (no generation, one pass, ``--seconds``
+ignored): it pulls what the other machines found into this machine's corpus.
 
 Progress goes to stderr (at most once a second), a summary table at the end.
 Exit status: 1 if any failure was found, 0 if none, 2 for a usage error.
@@ -34,12 +44,15 @@ import queue as queue_module
 import random
 import sys
 import time
+import unittest
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_NAMES = ("forward", "gradient", "torch")
 MAX_CHUNK = 10_000  # examples in one hypothesis run
+REDIS_KEY_PREFIX = b"gradproof-example:"
+REPLAY_EXAMPLES = 1_000  # at most this many saved examples replayed per property
 FIRST_GUESS = 0.1  # seconds per example before a property has been measured
 
 
@@ -98,10 +111,11 @@ def limit_shrinking(seconds: float) -> None:
         conjecture_engine.MAX_SHRINKING_SECONDS = max(1, int(seconds))
 
 
-def run_property(prop: FuzzProperty, engine, *, max_examples: int, seed: int, database, corpus: Path,
-                 on_example) -> Failure | None:
-    """Run ``prop`` for ``max_examples`` examples; on a failure, save the shrunk case."""
-    from hypothesis import HealthCheck, Verbosity, given, reject, settings
+def run_property(prop: FuzzProperty, engine, *, max_examples: int, seed: int | None, database, corpus: Path,
+                 on_example, replay: bool = False) -> Failure | None:
+    """Run ``prop`` for ``max_examples`` examples (``replay``: only the database's); on a failure,
+    save the shrunk case.  A ``seed`` makes the run repeatable; hypothesis then uses no database."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
     from hypothesis import seed as with_seed
     from hypothesis.errors import Unsatisfiable
 
@@ -125,17 +139,21 @@ def run_property(prop: FuzzProperty, engine, *, max_examples: int, seed: int, da
                 last["failing"] = (case, name, o)  # hypothesis replays the minimal failing example last
                 raise
 
-    body._hypothesis_internal_add_digest = f"gradproof.fuzz:{prop.name}".encode()  # one database key each
+    # One database key per engine and property: a machine fuzzing another engine, on which a saved
+    # example passes, must not delete it from a shared database.
+    body._hypothesis_internal_add_digest = f"gradproof.fuzz:{engine.name}:{prop.name}".encode()
     test = settings(
         max_examples=max_examples, deadline=None, derandomize=False, database=database,
         suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
-        verbosity=Verbosity.quiet,
+        verbosity=Verbosity.quiet, phases=(Phase.reuse, Phase.shrink) if replay else tuple(Phase),
     )(given(prop.strategy)(body))
     try:
-        with_seed(seed)(test)()
+        (test if seed is None else with_seed(seed)(test))()
         return None
     except Unsatisfiable:
         return None  # every example was skipped: nothing to judge, nothing wrong
+    except unittest.SkipTest:
+        return None  # replay only, and the database holds nothing for this property
     except Exception as error:  # a CheckFailure, or anything else the checks or the engine raised
         message = str(error) or type(error).__name__
         captured = last.get("failing")
@@ -146,6 +164,35 @@ def run_property(prop: FuzzProperty, engine, *, max_examples: int, seed: int, da
         note = f"found by python -m properties.fuzz ({prop.name}) on {engine.name}: {headline}"
         path = save(entry_from_case(case, check, engine.name, oracles=o, note=note), corpus)
         return Failure(prop.name, message, str(path))
+
+
+def open_database(directory: str | None, redis_url: str | None):
+    """Hypothesis' example database for a campaign: the local directory, Redis, both or none."""
+    from hypothesis.database import DirectoryBasedExampleDatabase, MultiplexedDatabase
+
+    databases = []
+    if directory is not None:
+        databases.append(DirectoryBasedExampleDatabase(directory))
+    if redis_url is not None:
+        databases.append(redis_database(redis_url))
+    if len(databases) > 1:
+        return MultiplexedDatabase(*databases)
+    return databases[0] if databases else None
+
+
+def redis_database(url: str):
+    """A ``RedisExampleDatabase`` at ``url`` (``redis://host:port/db``); ValueError if it is unusable."""
+    try:
+        import redis
+        from hypothesis.extra.redis import RedisExampleDatabase
+    except ImportError:
+        raise ValueError("needs the redis package: pip install redis") from None
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=10)
+        client.ping()
+    except (ValueError, redis.RedisError) as error:
+        raise ValueError(f"cannot reach Redis at {url}: {error}") from None
+    return RedisExampleDatabase(client, key_prefix=REDIS_KEY_PREFIX)
 
 
 # ----- a worker: rounds until the time is up ------------------------------------------
@@ -164,11 +211,12 @@ def worker(index: int, config: dict, emit) -> None:
     try:
         engine = _prepare(config)
         limit_shrinking(config["shrink_seconds"])
-        from hypothesis.database import DirectoryBasedExampleDatabase
-
         properties = select(fuzz_properties(engine), config["patterns"])
-        database = None if config["database"] is None else DirectoryBasedExampleDatabase(config["database"])
-        rng = random.Random(f"{config['seed']}-{index}")  # a different stream per worker
+        database = open_database(config["database"], config["redis"])
+        if config["replay"]:
+            replay_all(index, properties, engine, database, Path(config["corpus"]), emit)
+            return
+        rng = random.Random(None if config["seed"] is None else f"{config['seed']}-{index}")  # one per worker
         corpus = Path(config["corpus"])
         deadline, slice_seconds = config["deadline"], config["slice"]
         per_example = {p.name: FIRST_GUESS for p in properties}
@@ -192,7 +240,7 @@ def worker(index: int, config: dict, emit) -> None:
                         emit(("examples", index, name, counter["n"] - counter["sent"], now - counter["sent_t"]))
                         counter["sent"], counter["sent_t"] = counter["n"], now
 
-                failure = run_property(prop, engine, max_examples=n, seed=rng.getrandbits(64), database=database,
+                failure = run_property(prop, engine, max_examples=n, seed=None if config["seed"] is None else rng.getrandbits(64), database=database,
                                        corpus=corpus, on_example=on_example)
                 now = time.time()
                 emit(("examples", index, prop.name, counter["n"] - counter["sent"], now - counter["sent_t"]))
@@ -207,6 +255,19 @@ def worker(index: int, config: dict, emit) -> None:
         emit(("error", index, f"{type(error).__name__}: {error}"))
     finally:
         emit(("done", index))
+
+
+def replay_all(index: int, properties: list[FuzzProperty], engine, database, corpus: Path, emit) -> None:
+    """One pass over ``properties`` that only replays what ``database`` holds for them."""
+    for prop in properties:
+        emit(("start", index, prop.name))
+        counter = {"n": 0}
+        start = time.time()
+        failure = run_property(prop, engine, max_examples=REPLAY_EXAMPLES, seed=None, database=database, corpus=corpus,
+                               on_example=lambda: counter.__setitem__("n", counter["n"] + 1), replay=True)
+        emit(("examples", index, prop.name, counter["n"], time.time() - start))
+        if failure is not None:
+            emit(("failure", index, failure.property, failure.path, failure.message))
 
 
 def _spawned_worker(index: int, config: dict, messages) -> None:
@@ -225,7 +286,7 @@ class Stats:
 
 
 class Campaign:
-    def __init__(self, names: list[str], seconds: float, out=sys.stderr):
+    def __init__(self, names: list[str], seconds: float | None, out=sys.stderr):
         self.stats = {name: Stats() for name in names}
         self.running: dict[int, str] = {}
         self.errors: list[str] = []
@@ -269,7 +330,8 @@ class Campaign:
         now_running = "; ".join(
             f"{name}: {self.stats[name].examples} ex, {self.stats[name].failures} fail, {self.stats[name].seconds:.0f}s"
             for name in sorted(set(self.running.values())))
-        text = (f"[{now - self.start:5.0f}s/{self.seconds:.0f}s] {total} examples, {failures} failure(s)"
+        clock = f"{now - self.start:5.0f}s" + ("" if self.seconds is None else f"/{self.seconds:.0f}s")
+        text = (f"[{clock}] {total} examples, {failures} failure(s)"
                 + (f" | {now_running}" if now_running else ""))
         if self.tty:
             self.out.write("\r\033[K" + text[: max(20, os.get_terminal_size(self.out.fileno()).columns - 1)])
@@ -311,9 +373,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="processes, each with its own seeds (default 1)")
     parser.add_argument("--property", dest="patterns", action="extend", nargs="+", metavar="NAME",
                         help="only these properties (names or shell patterns; see --list)")
-    parser.add_argument("--seed", type=int, default=None, help="base seed (default: a random one)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="repeatable generation from this seed; hypothesis then ignores its example "
+                             "database (default: random, database on)")
     parser.add_argument("--database", default=os.path.join(".hypothesis", "examples"), metavar="DIR|none",
                         help="hypothesis' example database (default .hypothesis/examples, as pytest uses)")
+    parser.add_argument("--redis", default=None, metavar="URL",
+                        help="also share failing examples through Redis (redis://host:port/db), "
+                             "with every campaign that uses the same URL")
+    parser.add_argument("--replay", action="store_true",
+                        help="only replay the examples the database holds (e.g. what other machines "
+                             "stored in --redis), saving failures to the corpus; one pass, no generation")
     parser.add_argument("--ops-module", dest="ops_modules", action="append", default=[], metavar="MODULE",
                         help="import MODULE first: it registers specs for a downstream engine's ops")
     parser.add_argument("--shrink-seconds", type=float, default=None, metavar="N",
@@ -324,6 +394,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--seconds must be positive")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.seed is not None and (args.replay or args.redis):
+        parser.error("--seed does not mix with --replay or --redis: hypothesis ignores its database under a fixed seed")
+    if args.replay and args.database.lower() == "none" and args.redis is None:
+        parser.error("--replay needs a database to replay: --database DIR or --redis URL")
     args.parser = parser
     return args
 
@@ -345,20 +419,31 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         parser.error(f"--property {' '.join(args.patterns or [])} matches none of: "
                      f"{', '.join(p.name for p in properties) or '(the engine has no registry ops)'}")
-    seed = args.seed if args.seed is not None else random.SystemRandom().getrandbits(63)
+    database = None if args.database.lower() == "none" else args.database
+    if args.redis is not None:
+        try:
+            redis_database(args.redis)
+        except ValueError as error:
+            parser.error(f"--redis: {error}")
     config = {
         "engine": engine.name, "ops_modules": args.ops_modules, "patterns": args.patterns,
-        "database": None if args.database.lower() == "none" else args.database,
-        "corpus": args.corpus, "seed": seed,
+        "database": database, "redis": args.redis, "replay": args.replay,
+        "corpus": args.corpus, "seed": args.seed,
         "shrink_seconds": args.shrink_seconds or min(300.0, max(10.0, args.seconds / 10)), "deadline": time.time() + args.seconds,
         # each property gets a slice of about 1/2 of its share of the time per round, 1 s to 60 s
         "slice": min(60.0, max(1.0, args.seconds * args.workers / (2 * len(chosen)))),
     }
-    campaign = Campaign([p.name for p in chosen], args.seconds)
-    sys.stderr.write(f"fuzzing {engine.name}: {len(chosen)} properties, {args.seconds:.0f}s, "
-                     f"{args.workers} worker(s), seed {seed}, corpus {args.corpus}\n")
+    campaign = Campaign([p.name for p in chosen], None if args.replay else args.seconds)
+    shared = f", shared through {args.redis}" if args.redis else ""
+    if args.replay:
+        sys.stderr.write(f"replaying the saved examples of {len(chosen)} properties on {engine.name}{shared}, "
+                         f"corpus {args.corpus}\n")
+    else:
+        sys.stderr.write(f"fuzzing {engine.name}: {len(chosen)} properties, {args.seconds:.0f}s, "
+                         f"{args.workers} worker(s), " + ("" if args.seed is None else f"seed {args.seed}, ")
+                         + f"corpus {args.corpus}{shared}\n")
     try:
-        if args.workers == 1:
+        if args.workers == 1 or args.replay:
             worker(0, config, campaign.handle)
         else:
             _run_workers(args.workers, config, campaign)

@@ -176,3 +176,31 @@ def test_fuzz_usage_errors_exit_2(args, message):
     result = _run("-m", "properties.fuzz", *args, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
+
+
+def test_a_campaign_keeps_its_failures_in_the_example_database(tmp_path):
+    """What one run found, the next run (and a --replay) tries first: hypothesis' database."""
+    from hypothesis.database import InMemoryExampleDatabase
+
+    from properties.engine_under_test import select_engine
+    from properties.fuzz import fuzz_properties, run_property, select
+
+    engine = select_engine("mutants.sin_deriv_neg_cos:Value")
+    [prop] = select(fuzz_properties(engine), ["op-sin-alone"])
+    counts = []
+
+    def run(database, *, replay=False, seed=None):
+        counter = []
+        failure = run_property(prop, engine, max_examples=100, seed=seed, database=database,
+                               corpus=tmp_path / "corpus", on_example=lambda: counter.append(1), replay=replay)
+        counts.append(len(counter))
+        return failure
+
+    database = InMemoryExampleDatabase()
+    assert run(database) is not None
+    assert any(database.data.values()), "the failing example was not saved"
+    assert run(database, replay=True) is not None
+    assert run(InMemoryExampleDatabase(), replay=True) is None and counts[-1] == 0  # replay never generates
+    seeded = InMemoryExampleDatabase()
+    assert run(seeded, seed=1) is not None
+    assert not seeded.data, "hypothesis ignores the database under a fixed seed"
