@@ -10,7 +10,7 @@ adds the failures it finds.  An entry::
          {"input": 0},                            # also {"const": "0x1.8p+1"}
          {"op": "sin", "args": [0]}]},            # and {"op": "pow", "args": [0], "param": "0x1.8p+1"}
      "inputs": ["0x1.8000000000000p+0"],          # float.hex(): exact
-     "engine": "mutants.sin_deriv_neg_cos:Value", # the engine it was recorded against
+     "engine": "mutant_engines.sin_deriv_neg_cos:Value", # the engine it was recorded against
      "oracle": {"value": "0x1.fea...p-1", "gradient": ["0x1.21...p-4"]},  # optional, mpmath
      "date": "2025-01-31",
      "note": "why this entry exists"}

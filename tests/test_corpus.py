@@ -39,7 +39,7 @@ def test_round_trip_is_exact():
 def test_round_trip_through_a_file(tmp_path):
     case = _case()
     oracle = {"value": 0.5, "gradient": [1.0, -2.0]}
-    path = save(entry_from_case(case, "forward", "mutants.rsub_swapped:Value", oracles=oracle, note="why"), tmp_path)
+    path = save(entry_from_case(case, "forward", "mutant_engines.rsub_swapped:Value", oracles=oracle, note="why"), tmp_path)
     entry = load(path)
     assert case_from_entry(entry, path) == case
     assert entry["oracle"] == {"value": (0.5).hex(), "gradient": [(1.0).hex(), (-2.0).hex()]}
@@ -144,16 +144,16 @@ def test_replay_fails_a_broken_entry_with_its_file_name(tmp_path):
 
 def test_fuzzing_a_mutant_finds_a_failure_and_saves_it(tmp_path):
     corpus = tmp_path / "corpus"
-    result = _run("-m", "properties.fuzz", "--engine", "mutants.sin_deriv_neg_cos:Value", "--seconds", "5",
+    result = _run("-m", "properties.fuzz", "--engine", "mutant_engines.sin_deriv_neg_cos:Value", "--seconds", "5",
                   "--corpus", str(corpus), "--database", str(tmp_path / "db"), "--property", "op-sin-alone")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILURE in op-sin-alone" in result.stderr and "fuzzing summary" in result.stdout
     [(path, entry)] = load_all(corpus)
     assert isinstance(entry, dict), entry
-    assert entry["engine"] == "mutants.sin_deriv_neg_cos:Value" and "sin" in str(entry["expression"])
+    assert entry["engine"] == "mutant_engines.sin_deriv_neg_cos:Value" and "sin" in str(entry["expression"])
     assert entry["property"] in ("forward", "gradient", "torch") and "oracle" in entry
     replay = _run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "regression", "--corpus", str(corpus),
-                  "--engine", "mutants.sin_deriv_neg_cos:Value", "properties/test_regression.py")
+                  "--engine", "mutant_engines.sin_deriv_neg_cos:Value", "properties/test_regression.py")
     assert replay.returncode == 1 and path.name in replay.stdout, replay.stdout
 
 
@@ -185,7 +185,7 @@ def test_a_campaign_keeps_its_failures_in_the_example_database(tmp_path):
     from properties.engine_under_test import select_engine
     from properties.fuzz import fuzz_properties, run_property, select
 
-    engine = select_engine("mutants.sin_deriv_neg_cos:Value")
+    engine = select_engine("mutant_engines.sin_deriv_neg_cos:Value")
     [prop] = select(fuzz_properties(engine), ["op-sin-alone"])
     counts = []
 

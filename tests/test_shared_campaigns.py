@@ -20,7 +20,7 @@ import pytest
 from properties.corpus import load_all
 
 ROOT = Path(__file__).resolve().parent.parent
-MUTANT = "mutants.sin_deriv_neg_cos:Value"  # sin's derivative has the wrong sign: any input finds it
+MUTANT = "mutant_engines.sin_deriv_neg_cos:Value"  # sin's derivative has the wrong sign: any input finds it
 
 
 def _free_port() -> int:

@@ -1,14 +1,14 @@
 """The suite's mutation self-test: deliberately buggy engines the properties must reject.
 
-Each module ``mutants/<name>.py`` defines ``class Value(engine.value.Value)``
+Each module ``mutant_engines/<name>.py`` defines ``class Value(engine.value.Value)``
 that overrides one method to inject one plausible bug, says what the bug is in
 its one-line docstring, and names its category in ``KIND``.  A mutant is
-*killed* when ``pytest properties/ --engine mutants.<name>:Value`` fails.
+*killed* when ``pytest properties/ --engine mutant_engines.<name>:Value`` fails.
 
-    python -m mutants                      # every mutant, 2 at a time, profile "mutants"
-    python -m mutants --only sin_small_angle rsub_swapped --jobs 1
+    python -m mutant_engines                      # every mutant, 2 at a time, profile "mutants"
+    python -m mutant_engines --only sin_small_angle rsub_swapped --jobs 1
 
-See :mod:`mutants.__main__` for the runner.
+See :mod:`mutant_engines.__main__` for the runner.
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ def names() -> list[str]:
 
 
 def load(name: str):
-    """The module ``mutants.<name>``; checks that it declares a known KIND and a Value class."""
+    """The module ``mutant_engines.<name>``; checks that it declares a known KIND and a Value class."""
     module = importlib.import_module(f"{__name__}.{name}")
     kind = getattr(module, "KIND", None)
     if kind not in KINDS:
-        raise ValueError(f"mutants.{name}: KIND must be one of {KINDS}, got {kind!r}")
+        raise ValueError(f"mutant_engines.{name}: KIND must be one of {KINDS}, got {kind!r}")
     if not isinstance(getattr(module, "Value", None), type):
-        raise ValueError(f"mutants.{name} defines no Value class")
+        raise ValueError(f"mutant_engines.{name} defines no Value class")
     return module

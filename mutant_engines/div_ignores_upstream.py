@@ -1,7 +1,7 @@
 """Backward of a/b drops the upstream gradient: parent.grad += local instead of local * out.grad."""
 
 import engine.value
-from mutants._backward import backward_with
+from mutant_engines._backward import backward_with
 
 KIND = "missing upstream factor"
 

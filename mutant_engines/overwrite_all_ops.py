@@ -1,7 +1,7 @@
 """Backward assigns parent.grad = local * upstream instead of accumulating with +=."""
 
 import engine.value
-from mutants._backward import backward_with
+from mutant_engines._backward import backward_with
 
 KIND = "overwrite instead of accumulate"
 

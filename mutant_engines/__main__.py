@@ -1,10 +1,10 @@
 """Run the property suite against every mutant engine and print which ones it kills.
 
-    python -m mutants [--only NAME ...] [--profile mutants] [--jobs N] [--timeout SECONDS]
+    python -m mutant_engines [--only NAME ...] [--profile mutants] [--jobs N] [--timeout SECONDS]
                       [--logs DIR] [--show-output] [--no-control]
 
 Each mutant gets its own ``python -m pytest -x -q -rf -p no:cacheprovider
---hypothesis-profile=PROFILE --engine mutants.NAME:Value properties/`` with
+--hypothesis-profile=PROFILE --engine mutant_engines.NAME:Value properties/`` with
 CI=true, from the repository root.  A mutant is killed when pytest reports a
 failed test (exit status 1); the first failed test's node id is the property
 that caught it.
@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutants import load, names
+from mutant_engines import load, names
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTROL = "engine:Value"  # the correct engine, the suite's default
@@ -94,7 +94,7 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mutants", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m mutant_engines", description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
     parser.add_argument("--profile", default="mutants", help="hypothesis profile (default: mutants)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel pytest runs (default: 2)")
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown mutants: {', '.join(unknown)} (available: {', '.join(available)})")
     runs = [] if args.no_control else [("(control)", CONTROL, "the correct engine")]
-    runs += [(name, f"mutants.{name}:Value", load(name).KIND) for name in selected]
+    runs += [(name, f"mutant_engines.{name}:Value", load(name).KIND) for name in selected]
 
     start = time.perf_counter()
     outcomes: dict[str, Outcome] = {}

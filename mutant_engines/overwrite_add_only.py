@@ -1,7 +1,7 @@
 """Backward of + assigns its operands' grad (=) instead of accumulating (+=); other ops are right."""
 
 import engine.value
-from mutants._backward import backward_with
+from mutant_engines._backward import backward_with
 
 KIND = "overwrite instead of accumulate"
 
