@@ -13,6 +13,11 @@ The same command also runs once on the correct engine (``engine:Value``), the
 control: the suite must pass it, or a "kill" may be the suite rejecting every
 engine (a false positive) rather than catching the mutant's bug.
 
+Beside the suite's verdict, the table shows whether the checks people usually write
+catch the same mutant (:mod:`mutant_engines._alternatives`: micrograd's and the seed
+notebook's fixed-point checks, and torch.autograd.gradcheck's recipe on each op alone);
+they run in this process, in milliseconds, and never decide the exit status.
+
 Exit status: 0 if the control passes and every mutant is killed; 1 if a mutant
 is not killed (a survivor, a timeout, or a run that errored instead of failing
 a test); 2 if the control does not pass.
@@ -46,6 +51,8 @@ class Outcome:
     seconds: float
     caught_by: str  # the first failed test's node id, or what went wrong
     output: str = ""
+    fixed_points: str = ""  # "caught" or "missed" by the alternatives (see _alternatives.py)
+    gradcheck: str = ""
 
     @property
     def killed(self) -> bool:
@@ -80,16 +87,28 @@ def run_suite(name: str, engine: str, kind: str, profile: str, timeout: float) -
     return Outcome(name, kind, "ERROR", seconds, what, output)
 
 
+def compare_alternatives(outcome: Outcome, engine: str) -> None:
+    """Fill in whether the fixed-point checks and the per-op gradcheck catch this engine."""
+    from mutant_engines._alternatives import fixed_points, per_op_gradcheck
+    from properties.engine_under_test import load_engine
+
+    loaded = load_engine(engine)
+    outcome.fixed_points = "missed" if fixed_points(loaded.value_type) is None else "caught"
+    outcome.gradcheck = "missed" if per_op_gradcheck(loaded.value_type, loaded.ops) is None else "caught"
+
+
 def table(outcomes: list[Outcome]) -> str:
-    header = ("mutant", "kind", "killed", "seconds", "caught by")
-    rows = [(o.name, o.kind, o.verdict, f"{o.seconds:.1f}", o.caught_by) for o in outcomes]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    header = ("mutant", "kind", "killed", "seconds", "fixed points", "gradcheck", "caught by")
+    rows = [(o.name, o.kind, o.verdict, f"{o.seconds:.1f}", o.fixed_points, o.gradcheck, o.caught_by)
+            for o in outcomes]
+    last = len(header) - 1
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(last)]
     lines = []
     for i, row in enumerate([header, *rows]):
         cells = [cell.rjust(w) if c == 3 else cell.ljust(w) for c, (cell, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells) + "  " + row[4])
+        lines.append("  ".join(cells) + "  " + row[last])
         if i == 0:
-            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(header[4]))
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(header[last]))
     return "\n".join(lines)
 
 
@@ -127,10 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - start
 
     ordered = [outcomes[name] for name in selected]
+    for o in ordered:
+        compare_alternatives(o, f"mutant_engines.{o.name}:Value")
     print(table(ordered))
     killed = sum(o.killed for o in ordered)
-    print(f"\nkilled {killed}/{len(ordered)} mutants; total wall time {total:.1f} s "
+    seconds = sorted(o.seconds for o in ordered if o.killed)
+    median = f"; median time to kill {seconds[len(seconds) // 2]:.1f} s" if seconds else ""
+    print(f"\nkilled {killed}/{len(ordered)} mutants{median}; total wall time {total:.1f} s "
           f"(sum of runs {sum(o.seconds for o in outcomes.values()):.1f} s, {args.jobs} jobs, profile {args.profile})")
+    for column in ("fixed_points", "gradcheck"):
+        caught = sum(getattr(o, column) == "caught" for o in ordered)
+        print(f"{column.replace('_', ' ')}: caught {caught}/{len(ordered)}")
     alive = [o for o in ordered if not o.killed]
     if alive:
         print("not killed: " + ", ".join(f"{o.name} ({o.verdict})" for o in alive))

@@ -112,6 +112,10 @@ ARITHMETIC_DUNDERS = frozenset({
 })
 
 
+# mutmut 3 adds each method's variants to the class as x<sep>Class<sep>method__mutmut_N; not ops.
+MUTMUT_TRAMPOLINE = "__mutmut_"
+
+
 def uncovered_methods(value_type: type, not_ops=()) -> list[str]:
     """Public methods and arithmetic operators of ``value_type`` that no registry spec covers."""
     covered = {spec.method for spec in REGISTRY.values()} | NOT_OPS | set(not_ops)
@@ -121,6 +125,8 @@ def uncovered_methods(value_type: type, not_ops=()) -> list[str]:
             continue
         for name, attr in vars(klass).items():
             if name in covered:
+                continue
+            if MUTMUT_TRAMPOLINE in name:
                 continue
             public = not name.startswith("_") and (callable(attr) or isinstance(attr, (staticmethod, classmethod)))
             if public or name in ARITHMETIC_DUNDERS:

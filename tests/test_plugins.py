@@ -35,3 +35,30 @@ def test_an_unknown_ops_module_is_a_usage_error():
     result = run_suite("--ops-module", "no_such_module_here", "-k", "coverage")
     assert result.returncode == 4
     assert "no_such_module_here" in result.stderr
+
+
+def test_the_coverage_gate_sees_public_methods_and_operators_only():
+    from engine import Value
+    from properties.engine_under_test import uncovered_methods
+
+    class Extended(Value):
+        __slots__ = ()
+
+        def softplus(self):  # a new op without a spec
+            return (self.exp() + 1).log()
+
+        def __matmul__(self, other):  # an operator without a spec
+            return self * other
+
+        def _helper(self):  # private: not an op
+            return self
+
+        def zero_grad(self):  # API, not an op (NOT_OPS)
+            self.grad = 0.0
+
+    # what mutmut 3 adds to a class it mutates: variants of a method, reached through a trampoline
+    setattr(Extended, "xǁExtendedǁsoftplus__mutmut_1", Extended.softplus)
+    setattr(Extended, "xǁExtendedǁsoftplus__mutmut_orig", Extended.softplus)
+    assert uncovered_methods(Value) == []
+    assert uncovered_methods(Extended) == ["__matmul__", "softplus"]
+    assert uncovered_methods(Extended, not_ops=["softplus"]) == ["__matmul__"]

@@ -1,0 +1,31 @@
+"""The baseline checks the README compares the suite with (mutant_engines/_alternatives.py).
+
+They must pass the correct engine (or the comparison would flatter the suite) and must
+be able to fail (or it would flatter the baselines)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mutant_engines._alternatives import fixed_points, per_op_gradcheck
+from properties.engine_under_test import load_engine
+
+
+def _verdicts(name: str) -> tuple[str | None, str | None]:
+    engine = load_engine(name)
+    return fixed_points(engine.value_type), per_op_gradcheck(engine.value_type, engine.ops)
+
+
+def test_both_pass_the_correct_engine():
+    assert _verdicts("engine:Value") == (None, None)
+
+
+@pytest.mark.parametrize("mutant, fixed_catches, gradcheck_catches", [
+    ("traversal_not_reversed", True, False),  # the fixed expressions are graphs; gradcheck sees single ops
+    ("tanh_deriv_one_minus_t", False, True),  # no fixed expression uses tanh
+    ("sin_deriv_neg_cos", True, True),
+    ("exp_forward_off", False, False),  # 1e-10 relative is far inside both tolerances
+])
+def test_each_catches_what_its_checks_reach(mutant, fixed_catches, gradcheck_catches):
+    fixed, gradcheck = _verdicts(f"mutant_engines.{mutant}:Value")
+    assert (fixed is not None, gradcheck is not None) == (fixed_catches, gradcheck_catches), (fixed, gradcheck)
