@@ -13,18 +13,23 @@ the whole graph.
 
 Backward walks the graph iteratively (no recursion limit), visits every node
 once, and accumulates with ``+=`` so that a node used several times gets the
-sum of its uses.
+sum of its uses.  Its order needs no depth-first search: operands are always
+created before their results, so the order of creation is a topological order.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from numbers import Real
+from operator import attrgetter
 
 _ONE = (1.0,)
 _ONE_ONE = (1.0, 1.0)
 _ONE_MINUS_ONE = (1.0, -1.0)
 _MINUS_ONE = (-1.0,)
+_next_serial = itertools.count().__next__  # creation order: operands before their results
+_serial = attrgetter("_serial")
 
 
 def _real(x: object, what: str) -> float:
@@ -55,7 +60,7 @@ class Value:
     """A scalar that remembers how it was computed, so that ``backward()`` can
     fill ``.grad`` of every value it depends on with d(root)/d(value)."""
 
-    __slots__ = ("data", "grad", "_parents", "_local_grads", "_op")
+    __slots__ = ("data", "grad", "_parents", "_local_grads", "_op", "_serial")
 
     def __init__(self, data, _parents=(), _local_grads=(), _op=""):
         if type(data) is not float:
@@ -70,6 +75,7 @@ class Value:
         self._parents = _parents
         self._local_grads = _local_grads
         self._op = _op
+        self._serial = _next_serial()
 
     # ----- primitives: result, then the local derivative of each operand -----
 
@@ -179,28 +185,25 @@ class Value:
             if node._parents:
                 node.grad = 0.0
         self.grad = 1.0
-        for node in reversed(order):
-            upstream = node.grad
-            for parent, local in zip(node._parents, node._local_grads):
-                parent.grad += local * upstream  # chain rule, summed over uses
+        for node in reversed(order):  # chain rule, summed over uses: parent.grad += local * upstream
+            upstream, parents, local = node.grad, node._parents, node._local_grads
+            if len(parents) == 2:  # unrolled: zip() would cost more than the sums
+                parents[0].grad += local[0] * upstream
+                parents[1].grad += local[1] * upstream
+            elif parents:
+                parents[0].grad += local[0] * upstream
 
     def _topological_order(self) -> list[Value]:
-        """Every node reachable from self, each after its parents (iterative DFS)."""
-        order: list[Value] = []
-        visited: set[Value] = set()
-        stack: list[tuple[Value, bool]] = [(self, False)]
-        pop, push = stack.pop, stack.append
+        """Every node reachable from self, each after its parents (in order of creation)."""
+        seen = {self}
+        stack = [self]
+        pop, push, add = stack.pop, stack.append, seen.add
         while stack:
-            node, parents_done = pop()
-            if parents_done:
-                order.append(node)
-            elif node not in visited:
-                visited.add(node)
-                push((node, True))
-                for parent in node._parents:
-                    if parent not in visited:
-                        push((parent, False))
-        return order
+            for parent in pop()._parents:
+                if parent not in seen:
+                    add(parent)
+                    push(parent)
+        return sorted(seen, key=_serial)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data!r}, grad={self.grad!r})"
