@@ -112,6 +112,25 @@ def table(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def kind_summary(outcomes: list[Outcome]) -> str:
+    """Per kind of bug: how many mutants, and how many the suite and each alternative catch."""
+    header = ("kind", "mutants", "suite", "fixed points", "gradcheck")
+    rows = []
+    for kind in dict.fromkeys(o.kind for o in outcomes):
+        of_kind = [o for o in outcomes if o.kind == kind]
+        rows.append((kind, str(len(of_kind)), str(sum(o.killed for o in of_kind)),
+                     str(sum(o.fixed_points == "caught" for o in of_kind)),
+                     str(sum(o.gradcheck == "caught" for o in of_kind))))
+    rows.append(("all", str(len(outcomes)), str(sum(o.killed for o in outcomes)),
+                 str(sum(o.fixed_points == "caught" for o in outcomes)),
+                 str(sum(o.gradcheck == "caught" for o in outcomes))))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mutant_engines", description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
@@ -154,9 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     median = f"; median time to kill {seconds[len(seconds) // 2]:.1f} s" if seconds else ""
     print(f"\nkilled {killed}/{len(ordered)} mutants{median}; total wall time {total:.1f} s "
           f"(sum of runs {sum(o.seconds for o in outcomes.values()):.1f} s, {args.jobs} jobs, profile {args.profile})")
-    for column in ("fixed_points", "gradcheck"):
-        caught = sum(getattr(o, column) == "caught" for o in ordered)
-        print(f"{column.replace('_', ' ')}: caught {caught}/{len(ordered)}")
+    print("\n" + kind_summary(ordered))
     alive = [o for o in ordered if not o.killed]
     if alive:
         print("not killed: " + ", ".join(f"{o.name} ({o.verdict})" for o in alive))
