@@ -198,3 +198,17 @@ def test_graphs_are_freed_without_the_cycle_collector():
 
 def test_repr_shows_data_and_grad():
     assert repr(Value(1.5)) == "Value(data=1.5, grad=0.0)"
+
+
+@pytest.mark.parametrize("make, label", [
+    (lambda x, y: x + y, "+"), (lambda x, y: x + 1.0, "+"), (lambda x, y: x * y, "*"), (lambda x, y: 2.0 * x, "*"),
+    (lambda x, y: x - y, "-"), (lambda x, y: 1.0 - x, "-"), (lambda x, y: x / y, "/"), (lambda x, y: 1.0 / x, "/"),
+    (lambda x, y: -x, "neg"), (lambda x, y: x**2, "**2.0"), (lambda x, y: x**0.5, "**0.5"),
+    (lambda x, y: x.exp(), "exp"), (lambda x, y: x.log(), "log"), (lambda x, y: x.sin(), "sin"),
+    (lambda x, y: x.cos(), "cos"), (lambda x, y: x.tanh(), "tanh"), (lambda x, y: x.sigmoid(), "sigmoid"),
+    (lambda x, y: x.relu(), "relu"),
+])
+def test_each_result_records_its_op_for_graph_drawings(make, label):
+    """micrograd's draw_dot labels nodes with ``_op``; leaves have none."""
+    x, y = Value(0.5), Value(2.0)
+    assert x._op == "" and make(x, y)._op == label
