@@ -39,7 +39,8 @@ from mutant_engines import load, names
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTROL = "engine:Value"  # the correct engine, the suite's default
-FAILED_LINE = re.compile(r"^FAILED (\S+?)(?: - .*)?$", re.MULTILINE)
+FAILED_LINE = re.compile(r"^FAILED (\S+?)(?: - (.*))?$", re.MULTILINE)
+CHECK_NAME = re.compile(r"CheckFailure: (.+?) FAILED")  # "gradient vs mpmath", from the report's headline
 ERROR_LINE = re.compile(r"^ERROR (\S+?)(?: - .*)?$", re.MULTILINE)
 
 
@@ -79,7 +80,9 @@ def run_suite(name: str, engine: str, kind: str, profile: str, timeout: float) -
     output = proc.stdout + proc.stderr
     failed = FAILED_LINE.findall(output)
     if proc.returncode == 1 and failed:
-        return Outcome(name, kind, "yes", seconds, failed[0], output)
+        test, message = failed[0]
+        check = CHECK_NAME.search(message or "")
+        return Outcome(name, kind, "yes", seconds, test + (f" ({check.group(1)})" if check else ""), output)
     if proc.returncode == 0:
         return Outcome(name, kind, "NO", seconds, "-", output)
     errors = ERROR_LINE.findall(output)
