@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, Phase, settings
 from properties.engine_under_test import ENV_VAR, EngineSpecError, current_engine, focus_on, select_engine
 from reference.ops import REGISTRY
 
-OPS_ENV_VAR = "GRADPROOF_OPS"  # comma-separated modules, like --ops-module
+OPS_ENV_VAR = "GRADPROOF_OPS"
+ENGINE_KEY = pytest.StashKey()  # the EngineUnderTest chosen by --engine  # comma-separated modules, like --ops-module
 
 # No deadline anywhere: an example's cost depends on the mpmath precision it needs, not on a bug.
 settings.register_profile("dev", max_examples=100, deadline=None, print_blob=True)
@@ -72,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
         engine = select_engine(config.getoption("--engine"))
     except EngineSpecError as error:
         raise pytest.UsageError(str(error)) from None
+    config.stash[ENGINE_KEY] = engine
     op = config.getoption("--op")
     if op is not None:
         if op not in REGISTRY:
@@ -121,6 +123,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 @pytest.fixture(scope="session")
-def engine():
-    """The engine under test (see --engine)."""
-    return current_engine()
+def engine(pytestconfig):
+    """The engine under test (see --engine), as configured: a test that selects another engine
+    for itself cannot change what the properties verify."""
+    return pytestconfig.stash[ENGINE_KEY]

@@ -182,10 +182,10 @@ def test_a_campaign_keeps_its_failures_in_the_example_database(tmp_path):
     """What one run found, the next run (and a --replay) tries first: hypothesis' database."""
     from hypothesis.database import InMemoryExampleDatabase
 
-    from properties.engine_under_test import select_engine
+    from properties.engine_under_test import load_engine
     from properties.fuzz import fuzz_properties, run_property, select
 
-    engine = select_engine("mutant_engines.sin_deriv_neg_cos:Value")
+    engine = load_engine("mutant_engines.sin_deriv_neg_cos:Value")
     [prop] = select(fuzz_properties(engine), ["op-sin-alone"])
     counts = []
 
