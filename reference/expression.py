@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Sequence
 
 from reference.ops import REGISTRY
@@ -54,16 +55,17 @@ class Expression:
     def _run(self, inputs: Sequence[Any], torch: bool) -> Any:
         if len(inputs) != self.n_inputs:
             raise TypeError(f"expression takes {self.n_inputs} inputs, got {len(inputs)}")
-        values: list[Any] = []
-        for node in self.nodes:
+        values: dict[int, Any] = {}
+        for i, node in enumerate(self.nodes):
             if node.op is None:
-                values.append(inputs[node.input] if node.is_input else node.const)
-                continue
+                values[i] = inputs[node.input] if node.is_input else node.const
+        for i in self._rendered[1]:  # the order running the source creates them: see _render
+            node = self.nodes[i]
             spec = REGISTRY[node.op]
             call = spec.torch_call if torch and spec.torch_call is not None else spec.call
             args = [values[a] for a in node.args]
-            values.append(call(*args) if node.param is None else call(*args, node.param))
-        return values[-1]
+            values[i] = call(*args) if node.param is None else call(*args, node.param)
+        return values[len(self.nodes) - 1]
 
     # ----- structure -----
 
@@ -131,11 +133,35 @@ class Expression:
 
     def source(self, name: str = "f") -> str:
         """The expression as a Python function; shared subexpressions get their own variable."""
+        params = ", ".join(f"x{k}" for k in range(self.n_inputs))
+        return "\n".join([f"def {name}({params}):", *self._rendered[0]])
+
+    @cached_property
+    def _rendered(self) -> tuple[list[str], list[int]]:
+        """The body of :meth:`source`, and the op nodes in the order that running it creates them.
+
+        Calling the expression creates its nodes in that same order, so that the source is a
+        faithful reproducer even on an engine (or torch) whose backward sums a shared node's
+        gradient contributions in creation order: a different order may round differently.
+        Python evaluates an operator's operands left to right before the operator, and the
+        statements top to bottom.
+        """
         uses = self.uses()
-        params = [f"x{k}" for k in range(self.n_inputs)]
-        lines = [f"def {name}({', '.join(params)}):"]
+        lines: list[str] = []
+        order: list[int] = []
         text: dict[int, str] = {}
         atomic: dict[int, bool] = {}
+        inlined: dict[int, bool] = {}
+
+        def created(i: int) -> None:  # post-order over what statement i's text inlines
+            spec = REGISTRY[self.nodes[i].op]
+            for k in sorted(range(len(self.nodes[i].args)), key=lambda k: spec.source.index(f"{{{k}}}")):
+                a = self.nodes[i].args[k]
+                if inlined.get(a):
+                    created(a)
+            order.append(i)
+
+        root = len(self.nodes) - 1
         for i in self.live():
             node = self.nodes[i]
             if node.is_input:
@@ -147,14 +173,17 @@ class Expression:
             spec = REGISTRY[node.op]
             operands = [text[a] if atomic[a] else f"({text[a]})" for a in node.args]
             expr = spec.render(operands, "" if node.param is None else _number(node.param))
-            is_root = i == len(self.nodes) - 1
-            if not is_root and (uses.get(i, 0) > 1 or len(expr) > 60):
+            if i != root and (uses.get(i, 0) > 1 or len(expr) > 60):
                 lines.append(f"    v{i} = {expr}")
                 text[i], atomic[i] = f"v{i}", True
+                created(i)
             else:
                 text[i], atomic[i] = expr, spec.source.startswith("{0}.")  # a method call binds tightest
-        lines.append(f"    return {text[len(self.nodes) - 1]}")
-        return "\n".join(lines)
+                inlined[i] = i != root
+        lines.append(f"    return {text[root]}")
+        if self.nodes[root].op is not None:
+            created(root)
+        return lines, order
 
     def __str__(self) -> str:
         return self.source()

@@ -278,6 +278,25 @@ def test_source_round_trip(case):
     assert root_text.value == root_object.value, text
 
 
+def test_the_expression_creates_its_nodes_in_the_order_its_source_does():
+    """Our engine (like torch) sums a shared node's gradient contributions in creation order, so
+    a reproducer that created the nodes in another order could differ in the last bit (found by
+    CI: v4 is used by v4 + v4, created first by the node list, and by -v4, created first by the source)."""
+    from reference.expression import Expression, Node
+
+    nodes = (Node(input=0), Node(op="neg", args=(0,)), Node(op="add", args=(1, 1)), Node(op="neg", args=(1,)),
+             Node(op="sin", args=(3,)), Node(op="cos", args=(4,)), Node(op="add", args=(5, 5)), Node(const=0.0),
+             Node(op="add", args=(2, 7)), Node(const=1.0), Node(op="add", args=(8, 9)),
+             Node(op="rtruediv", args=(10,), param=1.0), Node(op="add", args=(6, 11)))
+    expression = Expression(1, nodes)
+    namespace: dict = {}
+    exec(expression.source(), namespace)
+    from_text, from_object = Value(-1.0), Value(-1.0)
+    namespace["f"](from_text).backward()
+    expression(from_object).backward()
+    assert from_text.grad == from_object.grad == 1.027947108327929
+
+
 def test_source_round_trip_of_tricky_renderings():
     """Negative constants and params, a method call on a compound operand, pow of a negation,
     a reflected op of a sum, a shared subexpression."""
