@@ -240,8 +240,9 @@ def worker(index: int, config: dict, emit) -> None:
                         emit(("examples", index, name, counter["n"] - counter["sent"], now - counter["sent_t"]))
                         counter["sent"], counter["sent_t"] = counter["n"], now
 
-                failure = run_property(prop, engine, max_examples=n, seed=None if config["seed"] is None else rng.getrandbits(64), database=database,
-                                       corpus=corpus, on_example=on_example)
+                seed = None if config["seed"] is None else rng.getrandbits(64)
+                failure = run_property(prop, engine, max_examples=n, seed=seed, database=database, corpus=corpus,
+                                       on_example=on_example)
                 now = time.time()
                 emit(("examples", index, prop.name, counter["n"] - counter["sent"], now - counter["sent_t"]))
                 if counter["n"]:
@@ -261,11 +262,11 @@ def replay_all(index: int, properties: list[FuzzProperty], engine, database, cor
     """One pass over ``properties`` that only replays what ``database`` holds for them."""
     for prop in properties:
         emit(("start", index, prop.name))
-        counter = {"n": 0}
+        replayed: list[None] = []
         start = time.time()
         failure = run_property(prop, engine, max_examples=REPLAY_EXAMPLES, seed=None, database=database, corpus=corpus,
-                               on_example=lambda: counter.__setitem__("n", counter["n"] + 1), replay=True)
-        emit(("examples", index, prop.name, counter["n"], time.time() - start))
+                               on_example=lambda: replayed.append(None), replay=True)
+        emit(("examples", index, prop.name, len(replayed), time.time() - start))
         if failure is not None:
             emit(("failure", index, failure.property, failure.path, failure.message))
 
@@ -370,7 +371,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=180.0, help="how long to fuzz (default 180)")
     parser.add_argument("--corpus", default=str(ROOT / "corpus"), metavar="DIR",
                         help="where failures are saved (default: corpus/)")
-    parser.add_argument("--workers", type=int, default=1, help="processes, each with its own seeds (default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="processes fuzzing side by side (default 1)")
     parser.add_argument("--property", dest="patterns", action="extend", nargs="+", metavar="NAME",
                         help="only these properties (names or shell patterns; see --list)")
     parser.add_argument("--seed", type=int, default=None,

@@ -171,6 +171,8 @@ def test_fuzzing_the_correct_engine_finds_nothing(tmp_path):
     (["--engine", "engine"], "MODULE:ATTR"),
     (["--property", "no-such-property"], "matches none"),
     (["--seconds", "0"], "--seconds"),
+    (["--seed", "1", "--replay"], "--seed does not mix"),
+    (["--replay", "--database", "none"], "--replay needs a database"),
 ])
 def test_fuzz_usage_errors_exit_2(args, message):
     result = _run("-m", "properties.fuzz", *args, timeout=60)
