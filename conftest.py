@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, Phase, settings
 from properties.engine_under_test import ENV_VAR, EngineSpecError, current_engine, focus_on, select_engine
 from reference.ops import REGISTRY
 
-OPS_ENV_VAR = "GRADPROOF_OPS"
-ENGINE_KEY = pytest.StashKey()  # the EngineUnderTest chosen by --engine  # comma-separated modules, like --ops-module
+OPS_ENV_VAR = "GRADPROOF_OPS"  # comma-separated modules, like --ops-module
+ENGINE_KEY = pytest.StashKey()  # the EngineUnderTest chosen by --engine
 
 # No deadline anywhere: an example's cost depends on the mpmath precision it needs, not on a bug.
 settings.register_profile("dev", max_examples=100, deadline=None, print_blob=True)
