@@ -59,7 +59,7 @@ class Expression:
         for i, node in enumerate(self.nodes):
             if node.op is None:
                 values[i] = inputs[node.input] if node.is_input else node.const
-        for i in self._rendered[1]:  # the order running the source creates them: see _render
+        for i in self._rendered[1]:  # the order running the source creates them: see _rendered
             node = self.nodes[i]
             spec = REGISTRY[node.op]
             call = spec.torch_call if torch and spec.torch_call is not None else spec.call
