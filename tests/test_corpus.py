@@ -180,8 +180,11 @@ def test_fuzz_usage_errors_exit_2(args, message):
     assert message in result.stderr
 
 
-def test_a_campaign_keeps_its_failures_in_the_example_database(tmp_path):
+def test_a_campaign_keeps_its_failures_in_the_example_database(tmp_path, request):
     """What one run found, the next run (and a --replay) tries first: hypothesis' database."""
+    if request.config.getoption("hypothesis_seed", None) is not None:
+        pytest.skip("--hypothesis-seed forces a seed on every hypothesis run in this process, "
+                    "and hypothesis then uses no database")
     from hypothesis.database import InMemoryExampleDatabase
 
     from properties.engine_under_test import load_engine
