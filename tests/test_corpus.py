@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -159,10 +160,11 @@ def test_fuzzing_a_mutant_finds_a_failure_and_saves_it(tmp_path):
 
 def test_fuzzing_the_correct_engine_finds_nothing(tmp_path):
     corpus = tmp_path / "corpus"
-    result = _run("-m", "properties.fuzz", "--engine", "engine:Value", "--seconds", "3", "--corpus", str(corpus),
+    result = _run("-m", "properties.fuzz", "--engine", "engine:Value", "--seconds", "1.5", "--corpus", str(corpus),
                   "--database", "none", "--property", "op-sin-alone", "op-mul-*")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 failure(s)" in result.stdout
+    summary = re.search(r"^(\d+) examples in \d+s; 0 failure\(s\)$", result.stdout, re.MULTILINE)
+    assert summary and int(summary.group(1)) >= 10, result.stdout  # it did judge examples
     assert not corpus.exists() or list(corpus.iterdir()) == []
 
 
