@@ -92,12 +92,11 @@ def run_suite(name: str, engine: str, kind: str, profile: str, timeout: float) -
 
 def compare_alternatives(outcome: Outcome, engine: str) -> None:
     """Fill in whether the fixed-point checks and the per-op gradcheck catch this engine."""
-    from mutant_engines._alternatives import fixed_points, per_op_gradcheck
-    from properties.engine_under_test import load_engine
+    from mutant_engines._alternatives import verdicts
 
-    loaded = load_engine(engine)
-    outcome.fixed_points = "missed" if fixed_points(loaded.value_type) is None else "caught"
-    outcome.gradcheck = "missed" if per_op_gradcheck(loaded.value_type, loaded.ops) is None else "caught"
+    fixed, gradcheck = verdicts(engine)
+    outcome.fixed_points = "missed" if fixed is None else "caught"
+    outcome.gradcheck = "missed" if gradcheck is None else "caught"
 
 
 def table(outcomes: list[Outcome]) -> str:
@@ -118,15 +117,13 @@ def table(outcomes: list[Outcome]) -> str:
 def kind_summary(outcomes: list[Outcome]) -> str:
     """Per kind of bug: how many mutants, and how many the suite and each alternative catch."""
     header = ("kind", "mutants", "suite", "fixed points", "gradcheck")
-    rows = []
-    for kind in dict.fromkeys(o.kind for o in outcomes):
-        of_kind = [o for o in outcomes if o.kind == kind]
-        rows.append((kind, str(len(of_kind)), str(sum(o.killed for o in of_kind)),
-                     str(sum(o.fixed_points == "caught" for o in of_kind)),
-                     str(sum(o.gradcheck == "caught" for o in of_kind))))
-    rows.append(("all", str(len(outcomes)), str(sum(o.killed for o in outcomes)),
-                 str(sum(o.fixed_points == "caught" for o in outcomes)),
-                 str(sum(o.gradcheck == "caught" for o in outcomes))))
+
+    def counts(label: str, group: list[Outcome]) -> tuple[str, ...]:
+        return (label, str(len(group)), str(sum(o.killed for o in group)),
+                str(sum(o.fixed_points == "caught" for o in group)), str(sum(o.gradcheck == "caught" for o in group)))
+
+    kinds = dict.fromkeys(o.kind for o in outcomes)
+    rows = [counts(kind, [o for o in outcomes if o.kind == kind]) for kind in kinds] + [counts("all", outcomes)]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in [header, *rows]]

@@ -24,6 +24,14 @@ EPS, ATOL, RTOL = 1e-6, 1e-5, 1e-3  # torch.autograd.gradcheck's defaults
 POINTS = 10
 
 
+def verdicts(engine: str) -> tuple[str | None, str | None]:
+    """``fixed_points`` and ``per_op_gradcheck`` on the engine MODULE:ATTR (its registry ops)."""
+    from properties.engine_under_test import load_engine
+
+    loaded = load_engine(engine)
+    return fixed_points(loaded.value_type), per_op_gradcheck(loaded.value_type, loaded.ops)
+
+
 def fixed_points(Value: type) -> str | None:
     """micrograd's two tests and the seed notebook's two checks; ``None`` if all pass."""
     for check in (_micrograd_sanity_check, _micrograd_more_ops, _seed_gradf, _seed_nll):

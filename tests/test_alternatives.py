@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from mutant_engines._alternatives import fixed_points, per_op_gradcheck
-from properties.engine_under_test import load_engine
-
-
-def _verdicts(name: str) -> tuple[str | None, str | None]:
-    engine = load_engine(name)
-    return fixed_points(engine.value_type), per_op_gradcheck(engine.value_type, engine.ops)
+from mutant_engines._alternatives import verdicts
 
 
 def test_both_pass_the_correct_engine():
-    assert _verdicts("engine:Value") == (None, None)
+    assert verdicts("engine:Value") == (None, None)
 
 
 @pytest.mark.parametrize("mutant, fixed_catches, gradcheck_catches", [
@@ -27,7 +21,7 @@ def test_both_pass_the_correct_engine():
     ("exp_forward_off", False, False),  # 1e-10 relative is far inside both tolerances
 ])
 def test_each_catches_what_its_checks_reach(mutant, fixed_catches, gradcheck_catches):
-    fixed, gradcheck = _verdicts(f"mutant_engines.{mutant}:Value")
+    fixed, gradcheck = verdicts(f"mutant_engines.{mutant}:Value")
     assert (fixed is not None, gradcheck is not None) == (fixed_catches, gradcheck_catches), (fixed, gradcheck)
 
 

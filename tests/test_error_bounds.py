@@ -45,6 +45,24 @@ def _number(x, what: str) -> float:
 # ----- engine (a): other legitimate formulas ------------------------------------------
 
 
+def _backward_with_stored_derivatives(root) -> None:
+    """Backward for the two engines below that store each node's local derivatives in ``_local``
+    (written apart from the project's engine and the oracle on purpose: it must not share their bugs)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node._parents)
+    root.grad = 1.0
+    for node in reversed(order):
+        for parent, d in zip(node._parents, node._local):
+            parent.grad += d * node.grad
+
+
 class FormulaValue:
     """Correct, but not the formulas of engine/value.py: a / b as a * (1/b), a - b as
     a + (-b), tanh' = 1/cosh(x)**2, x**e = exp(e log x), local derivatives stored per node."""
@@ -137,19 +155,7 @@ class FormulaValue:
         return FormulaValue(self.data if self.data > 0 else 0.0, (self,), (1.0 if self.data > 0 else 0.0,))
 
     def backward(self):
-        order, seen, stack = [], set(), [(self, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                order.append(node)
-            elif id(node) not in seen:
-                seen.add(id(node))
-                stack.append((node, True))
-                stack.extend((p, False) for p in node._parents)
-        self.grad = 1.0
-        for node in reversed(order):
-            for parent, d in zip(node._parents, node._local):
-                parent.grad += d * node.grad
+        _backward_with_stored_derivatives(self)
 
 
 # ----- engine (b): every op correctly rounded --------------------------------------------
@@ -172,19 +178,7 @@ class RoundedValue:
         self._local = _local
 
     def backward(self):
-        order, seen, stack = [], set(), [(self, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                order.append(node)
-            elif id(node) not in seen:
-                seen.add(id(node))
-                stack.append((node, True))
-                stack.extend((p, False) for p in node._parents)
-        self.grad = 1.0
-        for node in reversed(order):
-            for parent, d in zip(node._parents, node._local):
-                parent.grad += d * node.grad
+        _backward_with_stored_derivatives(self)
 
 
 def _rounded_method(spec):
