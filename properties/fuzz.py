@@ -213,11 +213,11 @@ def worker(index: int, config: dict, emit) -> None:
         limit_shrinking(config["shrink_seconds"])
         properties = select(fuzz_properties(engine), config["patterns"])
         database = open_database(config["database"], config["redis"])
+        corpus = Path(config["corpus"])
         if config["replay"]:
-            replay_all(index, properties, engine, database, Path(config["corpus"]), emit)
+            replay_all(index, properties, engine, database, corpus, emit)
             return
         rng = random.Random(None if config["seed"] is None else f"{config['seed']}-{index}")  # one per worker
-        corpus = Path(config["corpus"])
         deadline, slice_seconds = config["deadline"], config["slice"]
         per_example = {p.name: FIRST_GUESS for p in properties}
         active = list(properties)
