@@ -3,20 +3,26 @@
 For one :class:`~properties.strategies.Case`, :func:`oracles` evaluates the
 expression on the engine under test, on torch and in mpmath, and derives
 from the computation how far a correct float64 engine may be from the truth
-(:mod:`reference.error_bounds`).  Each ``check_*`` function compares one
-aspect and raises :class:`CheckFailure` with a report and a runnable
-reproducer; it returns the reasons for anything it could not judge (an
-oracle that is unreliable at this point), which the properties record as
-hypothesis events so they show in ``--hypothesis-show-statistics``.
+(:mod:`reference.error_bounds`).  Each ``*_mismatches`` function compares one
+aspect and returns what disagrees (structured: blame reads it); each
+``check_*`` raises :class:`CheckFailure` with a report and returns the reasons
+for anything it could not judge, which the properties record as hypothesis
+events (``--hypothesis-show-statistics``).
+
+The true gradient: the registry's analytic partials chained in mpmath at the
+exact values (``bounds.adjoints``, 50 digits), which the registry's own tests
+hold to central differences for every op.  Where the engine disagrees with it,
+the mpmath central difference (the seed notebook's symmetric derivative, taken
+at high precision) is the arbiter: a failure is only ever declared against it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from reference.backends import Evaluation, evaluate_engine, evaluate_torch
+from reference.backends import EngineRaised, Evaluation, evaluate_torch
 from reference.error_bounds import ErrorBounds, IllConditioned, error_bounds
 from reference.mp_backend import DEFAULT_DPS, MPEvaluation, OutOfDomain, mp_gradient, mp_value
 from properties.engine_under_test import EngineUnderTest
@@ -25,10 +31,20 @@ from properties.strategies import Case
 SAFETY = 2.0  # the bounds are first order in u; this covers the neglected higher-order terms
 UNIT_ROUNDOFF = 2.0**-53
 VACUOUS = 1e300  # a bound this large admits any float: the point cannot be judged
+MAX_SOURCE_LINES = 30  # a report shows at most this much of an expression's source
 
 
 class CheckFailure(AssertionError):
-    """The engine disagrees with an oracle by more than a correct engine could."""
+    """The engine disagrees with an oracle by more than a correct engine could.
+
+    ``case`` (what failed, when the check knows it) and ``engine`` let blame find the op at
+    fault; ``cause`` is what it found (:class:`properties.blame.Cause`), set by the plugin."""
+
+    def __init__(self, message: str, *, check: str | None = None, case: Any = None,
+                 engine: EngineUnderTest | None = None, mismatch: "Mismatch | None" = None):
+        super().__init__(message)
+        self.check, self.case, self.engine, self.mismatch = check, case, engine, mismatch
+        self.cause = None
 
 
 class Skip(Exception):
@@ -39,6 +55,35 @@ class Skip(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Mismatch:
+    """One number the engine got wrong (or could not compute)."""
+
+    check: str  # "forward value vs mpmath", "gradient vs mpmath", "engine vs torch"
+    component: Any  # "value", or the input index k of d f / d x_k
+    engine: float | None  # None: the engine raised
+    expected: float
+    allowed: float
+    against: str = "mpmath"
+
+    @property
+    def error(self) -> float:
+        return math.nan if self.engine is None else abs(self.engine - self.expected)
+
+    @property
+    def relative_error(self) -> float:
+        """|engine - expected| / |expected| (inf where the truth is 0 and the engine is not)."""
+        if self.engine is None or not math.isfinite(self.engine):
+            return math.inf
+        if self.expected == 0:
+            return 0.0 if self.engine == 0 else math.inf
+        return abs(self.engine - self.expected) / abs(self.expected)
+
+    @property
+    def what(self) -> str:
+        return "the value" if self.component == "value" else f"d f / d x{self.component}"
+
+
 @dataclass
 class Oracles:
     case: Case
@@ -46,17 +91,18 @@ class Oracles:
     mp: MPEvaluation | None  # the central differences, computed when first needed (see gradient_oracle)
     bounds: ErrorBounds
     result: Evaluation | None  # the engine's, or None if it raised
-    error: BaseException | None
+    error: EngineRaised | None
     torch: Evaluation
     exact_value: Any = None  # the mpmath value, when mp has not been computed
     dps: int = DEFAULT_DPS
+    notes: list = field(default_factory=list)
 
     @property
     def true_value(self):
         return self.exact_value if self.exact_value is not None else self.mp.value
 
     def gradient_oracle(self) -> MPEvaluation:
-        """The mpmath central-difference gradient (the costly oracle: only the gradient check needs it)."""
+        """The mpmath central-difference gradient (the costly oracle: computed only when needed)."""
         if self.mp is None:
             self.mp = mp_gradient(self.case.expression, self.case.inputs, self.dps, expected=self.bounds.adjoints)
         return self.mp
@@ -65,6 +111,9 @@ class Oracles:
         """mpmath is exact, so the engine may be off by its own bound; torch by its bound too."""
         return SAFETY * self.bounds.value * (2 if against == "torch" else 1)
 
+    def analytic(self, k: int) -> float:
+        return float(self.bounds.adjoints[k])
+
     def truth(self, k: int) -> tuple[float, float]:
         """The true d f / d x_k and its uncertainty: the mpmath central difference where it is
         at least as accurate as float64 could be; else (a derivative too small to resolve
@@ -72,7 +121,7 @@ class Oracles:
         if self.central_difference_usable(k):
             mp = self.gradient_oracle()
             return float(mp.gradient[k]), float(mp.gradient_error[k])
-        return float(self.bounds.adjoints[k]), 0.0
+        return self.analytic(k), 0.0
 
     def central_difference_usable(self, k: int) -> bool:
         mp = self.gradient_oracle()
@@ -82,6 +131,8 @@ class Oracles:
     def gradient_allowed(self, k: int, against: str = "mpmath") -> float:
         if against == "torch":
             return 2 * SAFETY * self.bounds.gradient[k]
+        if self.mp is None:  # judged against the analytic gradient, which is exact
+            return SAFETY * self.bounds.gradient[k]
         return SAFETY * self.bounds.gradient[k] + 2 * self.truth(k)[1]
 
 
@@ -100,60 +151,94 @@ def oracles(case: Case, engine: EngineUnderTest, *, dps: int = DEFAULT_DPS, boun
         raise Skip("ill-conditioned: the exact value leaves an op's domain") from None
     result, error = None, None
     try:
-        result = evaluate_engine(engine.value_type, expression, inputs)
-    except Exception as exc:  # reported as a failure by every check
+        result = engine.evaluate(expression, inputs)
+    except EngineRaised as exc:  # reported as a failure by every check
         error = exc
-    torch = evaluate_torch(expression.on_torch, inputs)
+    torch = evaluate_torch(expression, inputs)
     return Oracles(case, engine, None, bounds, result, error, torch, exact_value=root.value, dps=dps)
 
 
-def _engine_result(o: Oracles, check: str) -> Evaluation:
-    __tracebackhide__ = True  # the report says it all
+# ----- comparisons ----------------------------------------------------------------------
+
+
+def raised_mismatch(o: Oracles, check: str) -> Mismatch | None:
+    if o.error is None:
+        return None
+    return Mismatch(check, "value" if o.error.phase == "forward" else 0, None, float(o.true_value), 0.0)
+
+
+def forward_mismatches(o: Oracles) -> list[Mismatch]:
+    """The engine's value against mpmath's, within the derived bound."""
     if o.error is not None:
-        raise CheckFailure(report(o, check, f"the engine raised {type(o.error).__name__}: {o.error}", failed=None))
-    return o.result
+        return [raised_mismatch(o, "forward value vs mpmath")]
+    truth = float(o.true_value)
+    if not abs(o.result.value - truth) <= o.value_allowed():
+        return [Mismatch("forward value vs mpmath", "value", o.result.value, truth, o.value_allowed())]
+    return []
+
+
+def gradient_mismatches(o: Oracles) -> list[Mismatch]:
+    """Every input's gradient against the analytic one; where they disagree, against the central
+    difference.  Reasons for components that cannot be judged go to ``o.notes``."""
+    if o.error is not None:
+        return [raised_mismatch(o, "gradient vs mpmath")]
+    out = []
+    for k, grad in enumerate(o.result.gradient):
+        if not o.bounds.gradient[k] < VACUOUS:
+            o.notes.append("gradient not judged: no useful bound (an intermediate may sink among the subnormals)")
+            continue
+        if abs(grad - o.analytic(k)) <= SAFETY * o.bounds.gradient[k]:
+            continue  # agrees with the exact chain rule: nothing to arbitrate
+        if o.gradient_oracle().kink[k]:  # no derivative exists here; check_torch holds the engine to torch's convention
+            o.notes.append("gradient vs mpmath not judged: kink or pole within the difference step")
+            continue
+        if not o.central_difference_usable(k):
+            o.notes.append("gradient judged against mpmath's analytic derivative (central difference unresolved)")
+        truth = o.truth(k)[0]
+        if not abs(grad - truth) <= o.gradient_allowed(k):
+            out.append(Mismatch("gradient vs mpmath", k, grad, truth, o.gradient_allowed(k)))
+    return out
+
+
+def torch_mismatches(o: Oracles) -> list[Mismatch]:
+    """Engine and torch agree: both are float64 engines, so each is within its bound of the truth."""
+    if o.error is not None:
+        return [raised_mismatch(o, "engine vs torch")]
+    out = []
+    if not abs(o.result.value - o.torch.value) <= o.value_allowed("torch"):
+        out.append(Mismatch("engine vs torch", "value", o.result.value, o.torch.value, o.value_allowed("torch"), "torch"))
+    for k, grad in enumerate(o.result.gradient):
+        # this holds at kinks too (relu at exactly 0), where the engine must follow torch's convention
+        if not abs(grad - o.torch.gradient[k]) <= o.gradient_allowed(k, "torch"):
+            out.append(Mismatch("engine vs torch", k, grad, o.torch.gradient[k], o.gradient_allowed(k, "torch"), "torch"))
+    return out
+
+
+def _check(o: Oracles, mismatches: list[Mismatch]) -> list[str]:
+    __tracebackhide__ = True  # the report says it all
+    if mismatches:
+        first = mismatches[0]
+        raise CheckFailure(report(o, first), check=first.check, case=o.case, engine=o.engine, mismatch=first)
+    notes, o.notes[:] = list(o.notes), []
+    return notes
 
 
 def check_forward(o: Oracles) -> list[str]:
     """The engine's value agrees with mpmath within the derived bound."""
-    __tracebackhide__ = True  # the report says it all
-    result = _engine_result(o, "forward value vs mpmath")
-    error = abs(result.value - float(o.true_value))
-    if not error <= o.value_allowed():
-        raise CheckFailure(report(o, "forward value vs mpmath", "the value differs from mpmath", failed="value"))
-    return []
+    __tracebackhide__ = True
+    return _check(o, forward_mismatches(o))
 
 
 def check_gradient(o: Oracles) -> list[str]:
-    """Every input's gradient agrees with the mpmath central difference within the derived bound."""
-    __tracebackhide__ = True  # the report says it all
-    result = _engine_result(o, "gradient vs mpmath")
-    notes = []
-    for k, grad in enumerate(result.gradient):
-        if o.gradient_oracle().kink[k]:  # no derivative exists here; check_torch holds the engine to torch's convention
-            notes.append("gradient vs mpmath not judged: kink or pole within the difference step")
-            continue
-        if not o.bounds.gradient[k] < VACUOUS:
-            notes.append("gradient not judged: no useful bound (an intermediate may sink among the subnormals)")
-            continue
-        if not o.central_difference_usable(k):
-            notes.append("gradient judged against mpmath's analytic derivative (central difference unresolved)")
-        if not abs(grad - o.truth(k)[0]) <= o.gradient_allowed(k):
-            raise CheckFailure(report(o, "gradient vs mpmath", f"d f / d x{k} differs from mpmath", failed=k))
-    return notes
+    """Every input's gradient agrees with mpmath within the derived bound."""
+    __tracebackhide__ = True
+    return _check(o, gradient_mismatches(o))
 
 
 def check_torch(o: Oracles) -> list[str]:
-    """Engine and torch agree: both are float64 engines, so each is within its bound of the truth."""
-    __tracebackhide__ = True  # the report says it all
-    result = _engine_result(o, "engine vs torch")
-    if not abs(result.value - o.torch.value) <= o.value_allowed("torch"):
-        raise CheckFailure(report(o, "engine vs torch", "the value differs from torch", failed="value", against="torch"))
-    for k, grad in enumerate(result.gradient):
-        # this holds at kinks too (relu at exactly 0), where the engine must follow torch's convention
-        if not abs(grad - o.torch.gradient[k]) <= o.gradient_allowed(k, "torch"):
-            raise CheckFailure(report(o, "engine vs torch", f"d f / d x{k} differs from torch", failed=k, against="torch"))
-    return []
+    """The engine's value and gradient agree with torch float64 autograd."""
+    __tracebackhide__ = True
+    return _check(o, torch_mismatches(o))
 
 
 # ----- reports -----------------------------------------------------------------
@@ -163,27 +248,49 @@ def _fmt(x) -> str:
     return repr(float(x)) if isinstance(x, float) or not hasattr(x, "context") else x.context.nstr(x, 20)
 
 
-def report(o: Oracles, check: str, what: str, *, failed, against: str = "mpmath") -> str:
+def clipped_source(text: str, limit: int = MAX_SOURCE_LINES) -> str:
+    """At most ``limit`` lines of ``text``: no report is more than a screenful."""
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return text
+    return "\n".join(lines[: limit - 2] + [f"    ... ({len(lines) - limit + 2} more lines)", lines[-1]])
+
+
+def headline(m: Mismatch, o: Oracles) -> str:
+    if m.engine is None:
+        phase = o.error.phase if o.error is not None else "forward"
+        return f"{m.check} FAILED: the engine raised in {phase}: {type(o.error.error).__name__}: {o.error.error}"
+    return f"{m.check} FAILED: {m.what} differs from {m.against}"
+
+
+def report(o: Oracles, m: Mismatch, *, full_reproducer: bool = True) -> str:
     """A failure report: the check, the input, every backend's values, the error and the bound,
     and a reproducer that runs without the suite."""
     case, result = o.case, o.result
     n = case.expression.n_inputs
-    rows = [("f", result.value if result else None, o.torch.value, o.true_value, o.value_allowed(against), 0.0)]
+    engine_value = result.value if result else (o.error.value if o.error is not None else None)
+    rows = [("f", engine_value, o.torch.value, o.true_value, o.value_allowed(m.against), 0.0)]
     for k in range(n):
-        rows.append((f"df/dx{k}", result.gradient[k] if result else None, o.torch.gradient[k], o.truth(k)[0],
-                     o.gradient_allowed(k, against), o.truth(k)[1]))
+        truth, oracle_error = (o.truth(k) if o.mp is not None or m.component == k else (o.analytic(k), 0.0))
+        rows.append((f"df/dx{k}", result.gradient[k] if result else None, o.torch.gradient[k], truth,
+                     o.gradient_allowed(k, m.against), oracle_error))
     header = f"{'':8} {'engine':>24} {'torch':>24} {'mpmath':>26} {'|error|':>10} {'allowed':>10}"
-    lines = [f"{check} FAILED: {what}", f"engine under test: {o.engine.name}", "", case.expression.source(), ""]
+    lines = [headline(m, o), f"engine under test: {o.engine.name}", "",
+             clipped_source(o.engine.source(case.expression)), ""]
     lines += ["inputs: " + ", ".join(f"x{k} = {x!r}" for k, x in enumerate(case.inputs)), "", header]
-    for i, (label, mine, theirs, exact, allowed, oracle_error) in enumerate(rows):
+    for i, (label, mine, theirs, exact, allowed, oracle_error) in enumerate(rows[:12]):
         key = "value" if i == 0 else i - 1
-        reference = theirs if against == "torch" else float(exact)
+        reference = theirs if m.against == "torch" else float(exact)
         error = abs(mine - reference) if mine is not None else math.nan
-        mark = "  <-- FAILED" if key == failed else ""
+        mark = "  <-- FAILED" if key == m.component else ""
         note = f" (oracle error {oracle_error:.1e})" if oracle_error and key != "value" else ""
-        lines.append(f"{label:8} {_fmt(mine) if mine is not None else 'raised':>24} {_fmt(theirs):>24} "
+        shown = _fmt(mine) if mine is not None else "raised"
+        lines.append(f"{label:8} {shown:>24} {_fmt(theirs):>24} "
                      f"{_fmt(exact):>26} {error:>10.2e} {allowed:>10.2e}{mark}{note}")
-    lines += ["", "Reproducer (save as repro.py and run: python repro.py):", "", reproducer(o, against)]
+    if len(rows) > 12:
+        lines.append(f"... ({len(rows) - 12} more inputs)")
+    if full_reproducer and len(case.expression.source().splitlines()) <= MAX_SOURCE_LINES:
+        lines += ["", "Reproducer (save as repro.py and run: python repro.py):", "", reproducer(o, m.against)]
     return "\n".join(lines)
 
 
@@ -195,14 +302,14 @@ def reproducer(o: Oracles, against: str = "mpmath") -> str:
         value, gradient = o.torch.value, list(o.torch.gradient)
         source = "torch (float64 autograd)"
     else:
-        value, gradient = float(o.true_value), [o.truth(k)[0] for k in range(n)]
-        source = f"mpmath ({DEFAULT_DPS} digits, central differences)"
+        value, gradient = float(o.true_value), [o.truth(k)[0] if o.mp is not None else o.analytic(k) for k in range(n)]
+        source = f"mpmath ({DEFAULT_DPS} digits)"
     allowed_value = o.value_allowed(against)
     allowed_gradient = [o.gradient_allowed(k, against) for k in range(n)]
     return "\n".join([
         o.engine.import_line,
         "",
-        case.expression.source(),
+        o.engine.source(case.expression),
         "",
         f"inputs = {list(case.inputs)!r}  # exact: {[x.hex() for x in case.inputs]}",
         "leaves = [Value(x) for x in inputs]",
@@ -210,7 +317,7 @@ def reproducer(o: Oracles, against: str = "mpmath") -> str:
         "out.backward()",
         f"expected_value = {value!r}  # {source}",
         f"expected_grad = {gradient!r}",
-        f"allowed_value = {allowed_value!r}  # derived from the computation: see reference/error_bounds.py",
+        f"allowed_value = {allowed_value!r}  # derived from the computation (gradproof's error analysis)",
         f"allowed_grad = {allowed_gradient!r}",
         'print("value", out.data, "expected", expected_value, "error", abs(out.data - expected_value), "allowed", allowed_value)',
         "for k, leaf in enumerate(leaves):",

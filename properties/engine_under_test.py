@@ -1,34 +1,96 @@
-"""Which ``Value`` class the suite verifies, and which registry ops it has.
+"""Which ``Value`` class the suite verifies, which registry ops it has, and under which names.
 
-Selected with ``pytest --engine MODULE:ATTR`` or the ``GRADPROOF_ENGINE``
-environment variable (for runners other than pytest); the default is this
-project's own engine.
+Selected with ``pytest --engine MODULE:ATTR``, the ``GRADPROOF_ENGINE``
+environment variable, or ``engine = "MODULE:ATTR"`` in the ``[tool.gradproof]``
+table of the project's pyproject.toml; the default is ``engine:Value`` (this
+project's own engine, when run from its checkout).
+
+An engine may spell an op differently (``ln`` for ``log``): an *alias*
+``log=ln`` makes every property call ``x.ln()`` where the registry says
+``x.log()``, and print it so in every reproducer.  Aliases come from
+``--alias OP=METHOD`` (repeatable), ``GRADPROOF_ALIASES="log=ln,relu=reLU"``
+and ``[tool.gradproof] aliases = {log = "ln"}``.
+
+Results are judged by what they can do, not by their class: any object with
+``.data``, ``.grad`` and ``.backward()`` is a value of the engine (an engine
+that subclasses another one returns instances of the base class from the ops
+it inherits).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Iterable, Mapping
 
+from reference.backends import VALUE_ATTRIBUTES, evaluate_engine, is_value, qualified_name
 from reference.ops import REGISTRY, OpSpec
 
 ENV_VAR = "GRADPROOF_ENGINE"
+ALIAS_ENV_VAR = "GRADPROOF_ALIASES"
 DEFAULT_ENGINE = "engine:Value"
-_REQUIRED = ("data", "grad", "backward")
+_METHOD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class EngineSpecError(ValueError):
-    """The engine named by --engine / GRADPROOF_ENGINE cannot be used."""
+    """The engine named by --engine / GRADPROOF_ENGINE (or an alias) cannot be used."""
+
+
+def parse_aliases(items: Iterable[str], where: str = "--alias") -> dict[str, str]:
+    """``["log=ln", "relu=reLU"]`` (or comma-separated items) as {registry op: method name}."""
+    aliases: dict[str, str] = {}
+    for item in items:
+        for part in str(item).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            op, sep, method = (s.strip() for s in part.partition("="))
+            if not sep or not op or not method:
+                raise EngineSpecError(f"{where} {part!r}: expected OP=METHOD, e.g. log=ln")
+            if op not in REGISTRY:
+                raise EngineSpecError(f"{where} {part!r}: {op!r} is not a registry op; registered: {', '.join(REGISTRY)}")
+            if not _METHOD_NAME.fullmatch(method):
+                raise EngineSpecError(f"{where} {part!r}: {method!r} is not a method name")
+            aliases[op] = method
+    return aliases
 
 
 @dataclass(frozen=True)
 class EngineUnderTest:
     name: str  # MODULE:ATTR
     value_type: type
+    aliases: tuple[tuple[str, str], ...] = ()  # (registry op, the engine's method name)
+    _calls: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def alias_map(self) -> dict[str, str]:
+        return dict(self.aliases)
+
+    def method(self, spec: OpSpec) -> str:
+        """The name this engine's op is reached by: the alias if one is given, else the registry's."""
+        return self.alias_map.get(spec.name, spec.method)
 
     def supports(self, spec: OpSpec) -> bool:
-        return callable(getattr(self.value_type, spec.method, None))
+        return callable(getattr(self.value_type, self.method(spec), None))
+
+    def call(self, spec: OpSpec) -> Callable:
+        """``spec`` applied the way this engine spells it."""
+        if spec.name not in self._calls:
+            self._calls[spec.name] = spec.call_via(self.method(spec))
+        return self._calls[spec.name]
+
+    @cached_property
+    def calls(self) -> dict[str, Callable]:
+        """{op: callable} for the ops under another name (what Expression.run takes)."""
+        return {op: self.call(REGISTRY[op]) for op, _ in self.aliases if op in REGISTRY}
+
+    @property
+    def methods(self) -> dict[str, str]:
+        """{op: method} for the ops under another name (what Expression.source takes)."""
+        return self.alias_map
 
     @property
     def ops(self) -> list[str]:
@@ -39,6 +101,22 @@ class EngineUnderTest:
     def missing_ops(self) -> list[str]:
         return [name for name, spec in REGISTRY.items() if not self.supports(spec)]
 
+    def apply(self, op: str, *args: Any) -> Any:
+        """One op on engine values (or plain-number constants), spelled as this engine spells it."""
+        return self.call(REGISTRY[op])(*args)
+
+    def run(self, expression: Any, inputs: Iterable[Any]) -> Any:
+        """An :class:`~reference.expression.Expression` (or any function of scalars) on this engine's values."""
+        run = getattr(expression, "run", None)
+        return run(list(inputs), self.calls) if run is not None else expression(*inputs)
+
+    def source(self, expression: Any, name: str = "f") -> str:
+        """Python source of ``expression`` as this engine's users would write it (aliases applied)."""
+        try:
+            return expression.source(name, methods=self.methods)
+        except TypeError:  # a Function: its text is fixed
+            return expression.source(name)
+
     @property
     def import_line(self) -> str:
         module, attr = self.name.split(":")
@@ -46,8 +124,12 @@ class EngineUnderTest:
             return f"import {module}\nValue = {module}.{attr}"
         return f"from {module} import {attr}" + ("" if attr == "Value" else " as Value")
 
+    def evaluate(self, expression: Any, inputs: Iterable[float]):
+        """Value and gradient on this engine (see :func:`reference.backends.evaluate_engine`)."""
+        return evaluate_engine(self.value_type, expression, list(inputs), self.calls)
 
-def load_engine(name: str | None = None) -> EngineUnderTest:
+
+def load_engine(name: str | None = None, aliases: Mapping[str, str] | None = None) -> EngineUnderTest:
     """Import MODULE:ATTR (default: $GRADPROOF_ENGINE, else this project's engine)."""
     name = name or os.environ.get(ENV_VAR) or DEFAULT_ENGINE
     module_name, sep, attr = name.partition(":")
@@ -56,27 +138,37 @@ def load_engine(name: str | None = None) -> EngineUnderTest:
     try:
         obj = importlib.import_module(module_name)
     except ImportError as error:
-        raise EngineSpecError(f"cannot import engine module {module_name!r}: {error}") from error
+        hint = " (pass --engine MODULE:ATTR to name your engine)" if name == DEFAULT_ENGINE else ""
+        raise EngineSpecError(f"cannot import engine module {module_name!r}: {error}{hint}") from error
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise EngineSpecError(f"module {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     if not isinstance(obj, type):
         raise EngineSpecError(f"{name} is a {type(obj).__name__}, not a class")
-    probe = obj(1.0)
-    missing = [a for a in _REQUIRED if not hasattr(probe, a)]
+    try:
+        probe = obj(1.0)
+    except Exception as error:
+        raise EngineSpecError(f"{name}(1.0) raised {type(error).__name__}: {error}") from None
+    missing = [a for a in VALUE_ATTRIBUTES if not hasattr(probe, a)]
     if missing:
         raise EngineSpecError(f"{name} does not look like a micrograd-style Value: it lacks {', '.join(missing)}")
-    return EngineUnderTest(name, obj)
+    aliases = dict(aliases or {})
+    for op, method in aliases.items():
+        if not callable(getattr(obj, method, None)):
+            raise EngineSpecError(f"alias {op}={method}: {name} has no method {method!r}")
+    return EngineUnderTest(name, obj, tuple(sorted(aliases.items())))
 
 
 _current: EngineUnderTest | None = None
 
 
-def select_engine(name: str | None = None) -> EngineUnderTest:
-    """Make MODULE:ATTR the engine that :func:`current_engine` returns (conftest calls this)."""
+def select_engine(name: str | None = None, aliases: Mapping[str, str] | None = None) -> EngineUnderTest:
+    """Make MODULE:ATTR the engine that :func:`current_engine` returns (the plugin calls this)."""
     global _current
-    _current = load_engine(name)
+    if aliases is None:
+        aliases = parse_aliases([os.environ.get(ALIAS_ENV_VAR, "")], ALIAS_ENV_VAR)
+    _current = load_engine(name, aliases)
     return _current
 
 
@@ -96,39 +188,3 @@ def focus_on(op: str | None) -> None:
 
 def focus_op() -> str | None:
     return _focus
-
-
-# Public attributes of a Value that are its API, not ops.
-NOT_OPS = frozenset({
-    "backward", "zero_grad", "data", "grad", "item", "label", "tolist", "numpy", "parameters", "detach",
-    "requires_grad", "build_topo", "topo", "topological_order", "draw", "draw_dot", "trace", "children",
-    "prev", "op", "name",
-})
-# Dunder methods that compute a new value from this one (comparisons and hashing do not).
-ARITHMETIC_DUNDERS = frozenset({
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
-    "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
-    "__neg__", "__pos__", "__abs__", "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ipow__",
-})
-
-
-# mutmut 3 adds each method's variants to the class as x<sep>Class<sep>method__mutmut_N; not ops.
-MUTMUT_TRAMPOLINE = "__mutmut_"
-
-
-def uncovered_methods(value_type: type, not_ops=()) -> list[str]:
-    """Public methods and arithmetic operators of ``value_type`` that no registry spec covers."""
-    covered = {spec.method for spec in REGISTRY.values()} | NOT_OPS | set(not_ops)
-    found = set()
-    for klass in value_type.__mro__:
-        if klass is object:
-            continue
-        for name, attr in vars(klass).items():
-            if name in covered:
-                continue
-            if MUTMUT_TRAMPOLINE in name:
-                continue
-            public = not name.startswith("_") and (callable(attr) or isinstance(attr, (staticmethod, classmethod)))
-            if public or name in ARITHMETIC_DUNDERS:
-                found.add(name)
-    return sorted(found)

@@ -369,8 +369,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--engine", default=None, metavar="MODULE:ATTR",
                         help="the Value class under test (default: $GRADPROOF_ENGINE, else engine:Value)")
     parser.add_argument("--seconds", type=float, default=180.0, help="how long to fuzz (default 180)")
-    parser.add_argument("--corpus", default=str(ROOT / "corpus"), metavar="DIR",
-                        help="where failures are saved (default: corpus/)")
+    parser.add_argument("--corpus", default="corpus", metavar="DIR",
+                        help="where failures are saved (default: corpus/ in the current directory, which "
+                             "pytest -m regression replays when run from there)")
     parser.add_argument("--workers", type=int, default=1, help="processes fuzzing side by side (default 1)")
     parser.add_argument("--property", dest="patterns", action="extend", nargs="+", metavar="NAME",
                         help="only these properties (names or shell patterns; see --list)")

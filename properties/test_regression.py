@@ -1,7 +1,9 @@
-"""Replays the regression corpus (``corpus/``, or ``--corpus DIR``): every entry, on the
-engine under test, deterministically (no hypothesis).
+"""Replays the regression corpus: every entry, on the engine under test, deterministically
+(no hypothesis).  The entries are the suite's known traps (``properties/traps/``, installed
+with the suite), the project's ``corpus/`` directory if it has one (where
+``python -m properties.fuzz`` saves what it finds), and every ``--corpus DIR``.
 
-    pytest -m regression                          # the committed corpus on engine:Value
+    pytest -m regression                          # the known traps and ./corpus on engine:Value
     pytest -m regression --engine mypkg:Value --corpus my-corpus/
 
 Each entry names the check it guards (forward, gradient or torch); an op the
@@ -24,21 +26,43 @@ CHECKS = {"forward": check_forward, "gradient": check_gradient, "torch": check_t
 pytestmark = pytest.mark.regression
 
 
+TRAPS = Path(__file__).resolve().parent / "traps"
+
+
+def corpus_directories(config: pytest.Config) -> list[Path]:
+    """The known traps, the project's corpus/ if present, then each --corpus DIR (each once)."""
+    directories = [TRAPS]
+    if (config.rootpath / "corpus").is_dir():
+        directories.append(config.rootpath / "corpus")
+    for directory in config.getoption("--corpus"):
+        path = Path(directory).resolve()
+        if path not in directories:
+            directories.append(path)
+    return directories
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "corpus_entry" not in metafunc.fixturenames:
         return
-    directory = Path(metafunc.config.getoption("--corpus"))
+    params = []
+    for directory in corpus_directories(metafunc.config):
+        params += _entries(directory)
+    metafunc.parametrize("corpus_entry", params)
+
+
+def _entries(directory: Path) -> list:
     params = []
     if not directory.is_dir():
         problem = CorpusError(directory, "(directory)", "no such directory (--corpus)")
-        params.append(pytest.param((directory, problem), id=directory.name or str(directory), marks=pytest.mark.op("*")))
+        return [pytest.param((directory, problem), id=directory.name or str(directory), marks=pytest.mark.op("*"))]
+    prefix = "" if directory == TRAPS else f"{directory.name}/"
     for path, entry in load_all(directory):
         if isinstance(entry, CorpusError):
             marks = pytest.mark.op("*")  # a broken file shows whatever --op says
         else:
             marks = pytest.mark.op(*sorted(case_from_entry(entry, path).expression.ops()) or ["*"])
-        params.append(pytest.param((path, entry), id=path.name, marks=marks))
-    metafunc.parametrize("corpus_entry", params)
+        params.append(pytest.param((path, entry), id=prefix + path.name, marks=marks))
+    return params
 
 
 def test_corpus_entry(engine, corpus_entry):

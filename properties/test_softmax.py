@@ -1,9 +1,11 @@
-"""Softmax, log-softmax and cross-entropy (engine.functions) on the engine under test, and their laws.
+"""Softmax, log-softmax and cross-entropy (reference.functions) on the engine under test, and their laws.
 
 The functions are generic: they are built from whatever ``Value`` class
-``--engine`` selects, so these properties verify that engine's exp, log, -, +
-and / as they compose into a softmax.  An engine without one of those ops has
-the whole module reported as skipped.
+``--engine`` selects, through its own spelling of each op, so these properties
+verify that engine's exp, log, -, + and / as they compose into a softmax.  An
+engine without one of those ops has the whole module reported as skipped.
+Every failure names the truth (mpmath or torch) as what was expected, and its
+reproducer inlines the few lines of softmax it needs.
 
 Every tolerance is derived from the float64 computation (see "Error bounds"),
 never guessed: a correct engine stays inside it, a bug of 1e-10 relative does
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 import torch
@@ -24,15 +27,15 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 from mpmath.ctx_mp import MPContext
 
-from engine.functions import cross_entropy, log_softmax, softmax
-from properties.checks import SAFETY, Oracles, check_forward, check_gradient, check_torch
+from properties.checks import SAFETY, CheckFailure, Oracles, check_forward, check_gradient, check_torch
 from properties.engine_under_test import current_engine
 from properties.strategies import Case
 from properties.values import floats_in
-from reference.backends import evaluate_engine, evaluate_torch
+from reference import functions
+from reference.backends import EngineRaised, evaluate_torch
 from reference.domains import Domain
 from reference.error_bounds import ErrorBounds
-from reference.expression import Function
+from reference.expression import Function, trace
 from reference.mp_backend import mp_gradient
 from reference.ops import REGISTRY, TRANSCENDENTAL_ULPS
 
@@ -94,55 +97,133 @@ SHIFTS = HUGE  # c up to +-1000: 0, tiny, ordinary and huge
 # ----- the functions on the engine under test ----------------------------------------------
 
 
+def softmax(logits: list) -> list:
+    return functions.softmax(logits, ENGINE.apply)
+
+
+def log_softmax(logits: list) -> list:
+    return functions.log_softmax(logits, ENGINE.apply)
+
+
+def cross_entropy(logits: list, target: int):
+    return functions.cross_entropy(logits, target, ENGINE.apply)
+
+
+def blame_softmax(j: int):
+    return lambda xs: functions.softmax(xs)[j]
+
+
+def blame_log_softmax(j: int):
+    return lambda xs: functions.log_softmax(xs)[j]
+
+
+def blame_loss(t: int):
+    return lambda xs: functions.cross_entropy(xs, t)
+
+
+def on_engine(compute, logits: list[float], blame, what: str):
+    """``compute()`` on the engine; if the engine raises, a failure that blame can trace."""
+    __tracebackhide__ = True
+    try:
+        return compute()
+    except Exception as error:
+        raise CheckFailure(f"{what}: the engine raised {type(error).__name__}: {error}\n"
+                           f"engine under test: {ENGINE.name}\n" + reproducer(f"print({what})", logits),
+                           check=what, case=traced(blame, logits), engine=ENGINE) from error
+
+
 def engine_softmax(logits: list[float]) -> list[float]:
-    return [float(p.data) for p in softmax([Value(x) for x in logits])]
+    return on_engine(lambda: [float(p.data) for p in softmax([Value(x) for x in logits])], logits,
+                     [blame_softmax(j) for j in range(len(logits))], "softmax(logits)")
 
 
 def engine_log_softmax(logits: list[float]) -> list[float]:
-    return [float(q.data) for q in log_softmax([Value(x) for x in logits])]
+    return on_engine(lambda: [float(q.data) for q in log_softmax([Value(x) for x in logits])], logits,
+                     [blame_log_softmax(j) for j in range(len(logits))], "log_softmax(logits)")
 
 
 def engine_loss(logits: list[float], target: int) -> tuple[float, list[float]]:
     """cross_entropy and its gradient."""
-    leaves = [Value(x) for x in logits]
-    loss = cross_entropy(leaves, target)
-    loss.backward()
-    return float(loss.data), [float(leaf.grad) for leaf in leaves]
+
+    def compute():
+        leaves = [Value(x) for x in logits]
+        loss = cross_entropy(leaves, target)
+        loss.backward()
+        return float(loss.data), [float(leaf.grad) for leaf in leaves]
+
+    return on_engine(compute, logits, blame_loss(target), f"cross_entropy(logits, {target})")
 
 
 def engine_component(logits: list[float], j: int) -> tuple[float, list[float]]:
     """softmax(x)_j and its gradient (this exercises the division's backward)."""
-    leaves = [Value(x) for x in logits]
-    p = softmax(leaves)[j]
-    p.backward()
-    return float(p.data), [float(leaf.grad) for leaf in leaves]
+
+    def compute():
+        leaves = [Value(x) for x in logits]
+        p = softmax(leaves)[j]
+        p.backward()
+        return float(p.data), [float(leaf.grad) for leaf in leaves]
+
+    return on_engine(compute, logits, blame_softmax(j), f"softmax(logits)[{j}]")
 
 
-def naive_softmax(logits):
-    """The seed notebook's softmax, verbatim: no shift, so exp overflows beyond 709.8."""
+registry_apply = functions.registry_apply
+
+
+def naive_softmax(logits, apply=ENGINE.apply):
+    """The seed notebook's softmax: no shift, so exp overflows beyond 709.8 (its sum() starts at 0)."""
+    counts = [apply("exp", logit) for logit in logits]
+    denominator = apply("radd", counts[0], 0) if len(counts) == 1 else sum(counts)
+    return [apply("truediv", c, denominator) for c in counts]
+
+
+NAIVE_SOURCE = """def naive_softmax(logits):  # the seed notebook's
     counts = [logit.exp() for logit in logits]
     denominator = sum(counts)
-    out = [c / denominator for c in counts]
-    return out
+    return [c / denominator for c in counts]
+"""
 
 
-def reproducer(call: str, logits: list[float]) -> str:
+def reproducer(call: str, logits: list[float], naive: bool = False) -> str:
     return "\n".join([
-        "Reproducer:",
+        "Reproducer (runs without gradproof):",
         ENGINE.import_line,
-        "from engine import softmax, log_softmax, cross_entropy",
+        "",
+        functions.source(ENGINE.methods) + (NAIVE_SOURCE if naive else ""),
         f"logits = [Value(x) for x in {logits!r}]",
         call,
     ])
 
 
-def assert_close(what: str, got: float, expected: float, allowed: float, logits: list[float], call: str) -> None:
+def traced(blame, logits: list[float]) -> list[Case]:
+    """The computations (functions of the logits) as expressions of registry ops: what blame
+    inspects, one after the other, until one of them shows the op at fault."""
+    cases = []
+    for fn in blame if isinstance(blame, list) else [blame]:
+        try:
+            cases.append(Case(trace(lambda *xs, _fn=fn: _fn(list(xs)), logits), tuple(logits)))
+        except Exception:  # the exact computation leaves an op's domain: nothing to blame on
+            pass
+    return cases
+
+
+def assert_close(what: str, got: float, expected: float, allowed: float, logits: list[float], call: str, *,
+                 truth: Any = None, against: str = "mpmath", blame: Any = None, naive: bool = False,
+                 also: list[float] | None = None) -> None:
+    """|got - expected| <= allowed.  ``expected`` is the truth (mpmath or torch), or, for a law
+    that compares the engine with itself, the engine's other result: then ``truth`` is shown too.
+    ``blame`` is a function of the logits that computed ``got`` (blame traces it)."""
     __tracebackhide__ = True
     error = float(abs(got - expected))  # expected may be an mpmath number: the difference is taken exactly
-    assert error <= allowed, (
-        f"{what}: got {got!r}, expected {float(expected)!r}: |error| {error:.3e} > allowed {allowed:.3e}\n"
-        f"engine under test: {ENGINE.name}\n" + reproducer(call, logits)
-    )
+    if error <= allowed:
+        return
+    if truth is None:
+        detail = f"got {got!r}, expected {float(expected)!r} ({against})"
+    else:
+        detail = f"got {got!r} and {float(expected)!r}, which must agree; the truth is {float(truth)!r} (mpmath)"
+    message = (f"{what}: {detail}: |error| {error:.3e} > allowed {allowed:.3e}\n"
+               f"engine under test: {ENGINE.name}\n" + reproducer(call, logits, naive))
+    cases = (traced(blame, logits) + (traced(blame, also) if also else [])) if blame else []
+    raise CheckFailure(message, check=what, case=cases, engine=ENGINE)
 
 
 # ----- error bounds --------------------------------------------------------------------------
@@ -316,14 +397,17 @@ def test_probabilities_lie_in_unit_interval_and_sum_to_one(logits):
     # least each of them, so e_i / s <= 1 before the division's own rounding.
     p = engine_softmax(logits)
     n = len(logits)
+    truth = exact(logits)
     for i, pi in enumerate(p):
-        assert 0.0 <= pi <= 1.0 + gamma(2), (
-            f"p[{i}] = {pi!r} is outside [0, 1]\n" + reproducer("print(softmax(logits))", logits))
+        if not 0.0 <= pi <= 1.0 + gamma(2):
+            assert_close(f"softmax[{i}] in [0, 1]", pi, truth.p[i], 0.0, logits, "print(softmax(logits))",
+                         blame=blame_softmax(i))
     high = (1 + gamma(2)) / (1 - gamma(n - 1)) + n * ETA
     low = (1 - gamma(2)) / (1 + gamma(n - 1)) - n * ETA
     allowed = max(high * (1 + U) - 1, 1 - low * (1 - U))
     call = "import math; print(math.fsum(p.data for p in softmax(logits)))"
-    assert_close("sum of the probabilities", math.fsum(p), 1.0, allowed, logits, call)
+    assert_close("sum of the probabilities", math.fsum(p), 1.0, allowed, logits, call,
+                 blame=[blame_softmax(j) for j in range(n)])
 
 
 @given(loss_cases(), SHIFTS)
@@ -339,21 +423,27 @@ def test_shift_invariance(case, c):
     mean_tau = math.fsum(p * v for p, v in zip(a.p, tau))
     move_log = [v + mean_tau for v in tau]
     move_p = [p * v for p, v in zip(a.p, move_log)]
+    truth = exact(logits)
     call = f"print(softmax(logits), softmax([Value(x.data + {c!r}) for x in logits]))"
     for j, (p, q, ba, bb) in enumerate(zip(engine_softmax(logits), engine_softmax(shifted), a.softmax(), b.softmax())):
         allowed = SAFETY * (ba + bb + move_p[j])
-        assert_close(f"softmax(x + c)[{j}] vs softmax(x)[{j}], c = {c!r}", q, p, allowed, logits, call)
+        assert_close(f"softmax(x + c)[{j}] vs softmax(x)[{j}], c = {c!r}", q, p, allowed, logits, call,
+                     truth=truth.p[j], blame=blame_softmax(j), also=shifted)
     lps = zip(engine_log_softmax(logits), engine_log_softmax(shifted), a.log_softmax(), b.log_softmax())
     for j, (p, q, ba, bb) in enumerate(lps):
         allowed = SAFETY * (ba + bb + move_log[j])
-        assert_close(f"log_softmax(x + c)[{j}] vs log_softmax(x)[{j}], c = {c!r}", q, p, allowed, logits, call)
+        assert_close(f"log_softmax(x + c)[{j}] vs log_softmax(x)[{j}], c = {c!r}", q, p, allowed, logits, call,
+                     truth=truth.lp[j], blame=blame_log_softmax(j), also=shifted)
     (loss, grad), (loss_c, grad_c) = engine_loss(logits, t), engine_loss(shifted, t)
     call = f"loss = cross_entropy(logits, {t}); loss.backward(); print(loss, [x.grad for x in logits])"
     allowed = SAFETY * (a.loss(t) + b.loss(t) + move_log[t])
-    assert_close(f"cross_entropy(x + c, {t}) vs cross_entropy(x, {t}), c = {c!r}", loss_c, loss, allowed, logits, call)
+    assert_close(f"cross_entropy(x + c, {t}) vs cross_entropy(x, {t}), c = {c!r}", loss_c, loss, allowed, logits, call,
+                 truth=-truth.lp[t], blame=blame_loss(t), also=shifted)
+    true_gradient = truth.loss_gradient(t)
     for i, (g, h, ba, bb) in enumerate(zip(grad, grad_c, a.loss_gradient(t), b.loss_gradient(t))):
         allowed = SAFETY * (ba + bb + move_p[i])
-        assert_close(f"d loss / d x{i} at x + c vs at x, c = {c!r}", h, g, allowed, logits, call)
+        assert_close(f"d loss / d x{i} at x + c vs at x, c = {c!r}", h, g, allowed, logits, call,
+                     truth=true_gradient[i], blame=blame_loss(t), also=shifted)
 
 
 @given(loss_cases())
@@ -367,12 +457,13 @@ def test_loss_gradient_is_softmax_minus_onehot_and_sums_to_zero(case):
     p = engine_softmax(logits)
     bound_g, bound_p = a.loss_gradient(t), a.softmax()
     call = f"loss = cross_entropy(logits, {t}); loss.backward(); print([x.grad for x in logits], softmax(logits))"
-    assert_close("sum of the gradient", math.fsum(grad), 0.0, SAFETY * math.fsum(bound_g), logits, call)
+    blame = [blame_loss(t)] + [blame_softmax(j) for j in range(len(logits))]
+    assert_close("sum of the gradient", math.fsum(grad), 0.0, SAFETY * math.fsum(bound_g), logits, call, blame=blame)
     for i, (g, pi) in enumerate(zip(grad, p)):
         onehot = 1.0 if i == t else 0.0
         difference = math.fsum([g, -pi, onehot])  # g - (p - onehot), rounded once
         assert_close(f"d loss / d x{i} - (softmax[{i}] - onehot[{i}])", difference, 0.0,
-                     SAFETY * (bound_g[i] + bound_p[i]), logits, call)
+                     SAFETY * (bound_g[i] + bound_p[i]), logits, call, blame=blame)
 
 
 @given(loss_cases(), st.data())
@@ -389,18 +480,21 @@ def test_permutation_equivariance(case, data):
     p, q = engine_softmax(logits), engine_softmax(permuted)
     lp, lq = engine_log_softmax(logits), engine_log_softmax(permuted)
     (bp, bq), (blp, blq) = (a.softmax(), b.softmax()), (a.log_softmax(), b.log_softmax())
+    truth = exact(logits)
     for k, i in enumerate(order):
-        assert_close(f"softmax(x[order])[{k}] vs softmax(x)[{i}]", q[k], p[i], SAFETY * (bp[i] + bq[k]), logits, call)
+        assert_close(f"softmax(x[order])[{k}] vs softmax(x)[{i}]", q[k], p[i], SAFETY * (bp[i] + bq[k]), logits, call,
+                     truth=truth.p[i], blame=blame_softmax(i))
         assert_close(f"log_softmax(x[order])[{k}] vs log_softmax(x)[{i}]", lq[k], lp[i],
-                     SAFETY * (blp[i] + blq[k]), logits, call)
+                     SAFETY * (blp[i] + blq[k]), logits, call, truth=truth.lp[i], blame=blame_log_softmax(i))
     (loss, grad), (loss_q, grad_q) = engine_loss(logits, t), engine_loss(permuted, t_permuted)
     call = f"print(cross_entropy(logits, {t}), cross_entropy([logits[i] for i in {order!r}], {t_permuted}))"
     assert_close("cross_entropy(x[order], t') vs cross_entropy(x, t)", loss_q, loss,
-                 SAFETY * (a.loss(t) + b.loss(t_permuted)), logits, call)
+                 SAFETY * (a.loss(t) + b.loss(t_permuted)), logits, call, truth=-truth.lp[t], blame=blame_loss(t))
     bg, bh = a.loss_gradient(t), b.loss_gradient(t_permuted)
+    true_gradient = truth.loss_gradient(t)
     for k, i in enumerate(order):
         assert_close(f"d loss / d x[order][{k}] vs d loss / d x{i}", grad_q[k], grad[i],
-                     SAFETY * (bg[i] + bh[k]), logits, call)
+                     SAFETY * (bg[i] + bh[k]), logits, call, truth=true_gradient[i], blame=blame_loss(t))
 
 
 def _all_finite(values) -> bool:
@@ -420,14 +514,16 @@ def test_stable_functions_agree_with_the_seeds_naive_softmax_where_it_is_finite(
     a = point(logits)
     p, lp = engine_softmax(logits), engine_log_softmax(logits)
     loss, grad = engine_loss(logits, t)
-    assert _all_finite(p) and _all_finite(lp) and _all_finite([loss]) and _all_finite(grad), (
-        f"non-finite result: softmax {p}, log_softmax {lp}, loss {loss}, gradient {grad}\n"
-        + reproducer(f"loss = cross_entropy(logits, {t}); loss.backward()", logits)
-    )
+    truth = exact(logits)
+    if not (_all_finite(p) and _all_finite(lp) and _all_finite([loss]) and _all_finite(grad)):
+        raise CheckFailure(f"non-finite result: softmax {p}, log_softmax {lp}, loss {loss}, gradient {grad}\n"
+                           + reproducer(f"loss = cross_entropy(logits, {t}); loss.backward()", logits),
+                           check="stable softmax stays finite", engine=ENGINE,
+                           case=traced([blame_loss(t)] + [blame_softmax(j) for j in range(len(logits))], logits))
     try:
         probabilities = naive_softmax([Value(x) for x in logits])
         naive = [float(v.data) for v in probabilities]
-        naive_loss = -float(probabilities[t].log().data)  # the seed's loss: -probs[t].log()
+        naive_loss = -float(ENGINE.apply("log", probabilities[t]).data)  # the seed's loss: -probs[t].log()
     except (ArithmeticError, ValueError) as error:  # exp or the sum overflows; 0 / 0; log(0)
         event(f"naive softmax fails ({type(error).__name__}); the stable functions stay finite")
         return
@@ -439,14 +535,17 @@ def test_stable_functions_agree_with_the_seeds_naive_softmax_where_it_is_finite(
         event("naive softmax finite but its sum is subnormal: not compared")
         return
     event("naive softmax finite: compared")
-    call = "print(softmax(logits), [c / sum(x.exp() for x in logits) for c in (x.exp() for x in logits)])"
-    for i, (mine, theirs, b) in enumerate(zip(p, naive, a.softmax())):
-        assert_close(f"softmax[{i}] vs naive softmax[{i}]", mine, theirs, SAFETY * (b + bound[i]), logits, call)
+    # each against the truth: the naive formula is no oracle (where it is wrong, the stable one is right)
+    call = "print(naive_softmax(logits))"
+    for i, (theirs, b) in enumerate(zip(naive, bound)):
+        assert_close(f"the seed's naive softmax[{i}] vs mpmath", theirs, truth.p[i], SAFETY * b, logits, call,
+                     blame=lambda xs, i=i: naive_softmax(xs, registry_apply)[i], naive=True)
     r = bound[t] / a.p[t]
     if r < 0.5:
-        allowed = SAFETY * (a.loss(t) + -math.log1p(-r) + T * U * abs(naive_loss) + ETA)
-        assert_close("cross_entropy vs the seed's -log(naive softmax[t])", loss, naive_loss, allowed, logits,
-                     f"print(cross_entropy(logits, {t}))")
+        allowed = SAFETY * (-math.log1p(-r) + T * U * abs(naive_loss) + ETA)
+        assert_close("the seed's loss -log(naive softmax[t]) vs mpmath", naive_loss, -truth.lp[t], allowed, logits,
+                     f"print(-naive_softmax(logits)[{t}].log())", naive=True,
+                     blame=lambda xs: -registry_apply("log", naive_softmax(xs, registry_apply)[t]))
 
 
 @given(loss_cases(), st.data())
@@ -467,22 +566,26 @@ def test_agrees_with_torch_functional(case, data):
     F.softmax(y, dim=0)[j].backward()
     call = "print(softmax(logits), log_softmax(logits))"
     for i, (mine, theirs, b, bt) in enumerate(zip(engine_softmax(logits), torch_p, a.softmax(), a.torch_softmax())):
-        assert_close(f"softmax[{i}] vs torch", mine, theirs, SAFETY * (b + bt), logits, call)
+        assert_close(f"softmax[{i}] vs torch", mine, theirs, SAFETY * (b + bt), logits, call, against="torch",
+                     blame=blame_softmax(i))
     bounds = zip(a.log_softmax(), a.torch_log_softmax())
     for i, (mine, theirs, (b, bt)) in enumerate(zip(engine_log_softmax(logits), torch_lp, bounds)):
-        assert_close(f"log_softmax[{i}] vs torch", mine, theirs, SAFETY * (b + bt), logits, call)
+        assert_close(f"log_softmax[{i}] vs torch", mine, theirs, SAFETY * (b + bt), logits, call, against="torch",
+                     blame=blame_log_softmax(i))
     loss, grad = engine_loss(logits, t)
     call = f"loss = cross_entropy(logits, {t}); loss.backward(); print(loss, [x.grad for x in logits])"
     assert_close("cross_entropy vs torch", loss, reference.item(), SAFETY * (a.loss(t) + a.torch_log_softmax()[t]),
-                 logits, call)
+                 logits, call, against="torch", blame=blame_loss(t))
     bounds = zip(a.loss_gradient(t), a.torch_loss_gradient(t))
     for i, (mine, theirs, (b, bt)) in enumerate(zip(grad, x.grad.tolist(), bounds)):
-        assert_close(f"d cross_entropy / d x{i} vs torch", mine, theirs, SAFETY * (b + bt), logits, call)
+        assert_close(f"d cross_entropy / d x{i} vs torch", mine, theirs, SAFETY * (b + bt), logits, call,
+                     against="torch", blame=blame_loss(t))
     _, grad_j = engine_component(logits, j)
     call = f"p = softmax(logits)[{j}]; p.backward(); print([x.grad for x in logits])"
     bounds = zip(a.component_gradient(j), a.torch_component_gradient(j))
     for i, (mine, theirs, (b, bt)) in enumerate(zip(grad_j, y.grad.tolist(), bounds)):
-        assert_close(f"d softmax[{j}] / d x{i} vs torch", mine, theirs, SAFETY * (b + bt), logits, call)
+        assert_close(f"d softmax[{j}] / d x{i} vs torch", mine, theirs, SAFETY * (b + bt), logits, call,
+                     against="torch", blame=blame_softmax(j))
 
 
 @given(logit_lists())
@@ -490,9 +593,11 @@ def test_softmax_and_log_softmax_agree_with_mpmath(logits):
     # Each component within its derived bound of the truth (40 digits: exact at this scale).
     a, truth = point(logits), exact(logits)
     for i, (mine, true, b) in enumerate(zip(engine_softmax(logits), truth.p, a.softmax())):
-        assert_close(f"softmax[{i}] vs mpmath", mine, true, SAFETY * b, logits, "print(softmax(logits))")
+        assert_close(f"softmax[{i}] vs mpmath", mine, true, SAFETY * b, logits, "print(softmax(logits))",
+                     blame=blame_softmax(i))
     for i, (mine, true, b) in enumerate(zip(engine_log_softmax(logits), truth.lp, a.log_softmax())):
-        assert_close(f"log_softmax[{i}] vs mpmath", mine, true, SAFETY * b, logits, "print(log_softmax(logits))")
+        assert_close(f"log_softmax[{i}] vs mpmath", mine, true, SAFETY * b, logits, "print(log_softmax(logits))",
+                     blame=blame_log_softmax(i))
 
 
 # ----- through properties.checks: mpmath central differences, torch, and the failure reports ---
@@ -523,10 +628,10 @@ def judge(case: Case, value_bound: float, gradient_bounds: list[float], adjoints
     bounds = ErrorBounds(value_bound, tuple(gradient_bounds), tuple(adjoints))
     result, error = None, None
     try:
-        result = evaluate_engine(Value, case.expression, case.inputs)
-    except Exception as exc:  # reported as a failure by every check
+        result = ENGINE.evaluate(case.expression, case.inputs)
+    except EngineRaised as exc:  # reported as a failure by every check
         error = exc
-    o = Oracles(case, ENGINE, mp, bounds, result, error, evaluate_torch(case.expression.on_torch, case.inputs))
+    o = Oracles(case, ENGINE, mp, bounds, result, error, evaluate_torch(case.expression, case.inputs))
     for check in (check_forward, check_gradient, check_torch):
         for reason in check(o):
             event(reason)
@@ -536,8 +641,8 @@ def judge(case: Case, value_bound: float, gradient_bounds: list[float], adjoints
 def test_loss_and_gradient_agree_with_mpmath_and_torch(case):
     logits, t = case
     n = len(logits)
-    text = f"from engine import cross_entropy\n\ndef f({_params(n)}):\n    return cross_entropy([{_params(n)}], {t})"
-    function = Function(lambda *xs: cross_entropy(list(xs), t), n, text)
+    text = f"{functions.SOURCE}\n\ndef f({_params(n)}):\n    return cross_entropy([{_params(n)}], {t})"
+    function = Function(lambda *xs, apply: functions.cross_entropy(list(xs), t, apply), n, text)
     a = point(logits)
     judge(Case(function, tuple(logits)), a.loss(t), a.loss_gradient(t), exact(logits).loss_gradient(t))
 
@@ -546,8 +651,8 @@ def test_loss_and_gradient_agree_with_mpmath_and_torch(case):
 def test_softmax_component_and_gradient_agree_with_mpmath_and_torch(case):
     logits, j = case
     n = len(logits)
-    text = f"from engine import softmax\n\ndef f({_params(n)}):\n    return softmax([{_params(n)}])[{j}]"
-    function = Function(lambda *xs: softmax(list(xs))[j], n, text)
+    text = f"{functions.SOURCE}\n\ndef f({_params(n)}):\n    return softmax([{_params(n)}])[{j}]"
+    function = Function(lambda *xs, apply: functions.softmax(list(xs), apply)[j], n, text)
     a = point(logits)
     judge(Case(function, tuple(logits)), a.softmax()[j], a.component_gradient(j), exact(logits).component_gradient(j))
 
@@ -567,8 +672,8 @@ def test_the_seeds_numbers():
     loss, grad = engine_loss(SEED_LOGITS, SEED_TARGET)
     call = f"loss = cross_entropy(logits, {SEED_TARGET}); loss.backward(); print(loss, [x.grad for x in logits])"
     allowed = SAFETY * a.loss(SEED_TARGET) + float(abs(SEED_LOSS + truth.lp[SEED_TARGET]))
-    assert_close("the seed's loss", loss, SEED_LOSS, allowed, SEED_LOGITS, call)
+    assert_close("the seed's loss", loss, SEED_LOSS, allowed, SEED_LOGITS, call, blame=blame_loss(SEED_TARGET))
     true_gradient = truth.loss_gradient(SEED_TARGET)
     for i, (g, seed) in enumerate(zip(grad, SEED_GRADIENT)):
         allowed = SAFETY * a.loss_gradient(SEED_TARGET)[i] + float(abs(seed - true_gradient[i]))
-        assert_close(f"the seed's d loss / d x{i}", g, seed, allowed, SEED_LOGITS, call)
+        assert_close(f"the seed's d loss / d x{i}", g, seed, allowed, SEED_LOGITS, call, blame=blame_loss(SEED_TARGET))

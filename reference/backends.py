@@ -3,13 +3,30 @@
 An expression is any Python function of scalars written with operators and
 methods, e.g. ``lambda a, b: (b * 3).sin() - a ** 0.5``; it runs unchanged on a
 micrograd-style ``Value`` class, on float64 torch tensors and on the mpmath
-backend (:mod:`reference.mp_backend`).
+backend (:mod:`reference.mp_backend`).  An
+:class:`~reference.expression.Expression` also runs with an engine's own
+spelling of an op (``calls``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
+
+VALUE_ATTRIBUTES = ("data", "grad", "backward")
+
+
+def qualified_name(cls: type) -> str:
+    """``module.Class``: two classes named Value in two modules never read the same."""
+    module = getattr(cls, "__module__", None)
+    name = getattr(cls, "__qualname__", getattr(cls, "__name__", repr(cls)))
+    return name if module in (None, "builtins") else f"{module}.{name}"
+
+
+def is_value(obj: Any) -> bool:
+    """A micrograd-style value: it has ``.data`` and ``.grad`` and a callable ``.backward``."""
+    return hasattr(obj, "data") and hasattr(obj, "grad") and callable(getattr(obj, "backward", None))
 
 
 @dataclass(frozen=True)
@@ -20,14 +37,52 @@ class Evaluation:
     gradient: tuple[float, ...]
 
 
-def evaluate_engine(value_type: type, fn: Callable, inputs: Sequence[float]) -> Evaluation:
-    """Run ``fn`` on fresh leaves of ``value_type`` and backpropagate from its result."""
-    leaves = [value_type(float(x)) for x in inputs]
-    out = fn(*leaves)
-    if not isinstance(out, value_type):
-        raise TypeError(f"the expression returned {type(out).__name__}, not {value_type.__name__}")
-    out.backward()
-    return Evaluation(float(out.data), tuple(float(leaf.grad) for leaf in leaves))
+class EngineRaised(Exception):
+    """The engine raised while computing the value (``phase="forward"``) or the gradient
+    (``phase="backward"``); ``value`` is the forward value when forward succeeded."""
+
+    def __init__(self, phase: str, error: BaseException, value: float | None = None):
+        super().__init__(f"{phase} raised {type(error).__name__}: {error}")
+        self.phase, self.error, self.value = phase, error, value
+
+
+def _run(fn: Callable, leaves: list, calls: Mapping[str, Callable] | None) -> Any:
+    run = getattr(fn, "run", None)
+    return run(leaves, calls) if run is not None and calls else fn(*leaves)
+
+
+def _float(x: Any) -> float:
+    if x is None:  # a leaf backward never reached: no gradient, as in torch
+        return 0.0
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def evaluate_engine(value_type: type, fn: Callable, inputs: Sequence[float],
+                    calls: Mapping[str, Callable] | None = None) -> Evaluation:
+    """Run ``fn`` on fresh leaves of ``value_type`` and backpropagate from its result.
+
+    Raises :class:`EngineRaised` (saying whether forward or backward raised) if the engine
+    raises, or if the result is not a value (nothing with ``.data``, ``.grad``, ``.backward()``).
+    """
+    try:
+        leaves = [value_type(float(x)) for x in inputs]
+        out = _run(fn, leaves, calls)
+    except Exception as error:
+        raise EngineRaised("forward", error) from error
+    if not is_value(out):
+        problem = TypeError(f"the expression returned {qualified_name(type(out))} {out!r}, which is not a value "
+                            "of the engine (no .data, .grad and .backward())")
+        raise EngineRaised("forward", problem)
+    value = _float(out.data)
+    try:
+        out.backward()
+        gradient = tuple(_float(leaf.grad) for leaf in leaves)
+    except Exception as error:
+        raise EngineRaised("backward", error, value) from error
+    return Evaluation(value, gradient)
 
 
 def evaluate_torch(fn: Callable, inputs: Sequence[float]) -> Evaluation:
@@ -35,11 +90,13 @@ def evaluate_torch(fn: Callable, inputs: Sequence[float]) -> Evaluation:
     import torch
 
     leaves = [torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for x in inputs]
-    out = fn(*leaves)
+    on_torch = getattr(fn, "on_torch", None)
+    out = on_torch(*leaves) if on_torch is not None else fn(*leaves)
+    if not isinstance(out, torch.Tensor):  # the function does not depend on its inputs
+        return Evaluation(float(out), tuple(0.0 for _ in leaves))
     if out.requires_grad:
         out.backward()
     return Evaluation(
         float(out.item()),
         tuple(0.0 if leaf.grad is None else float(leaf.grad.item()) for leaf in leaves),
     )
-

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from reference.ops import REGISTRY
 
@@ -46,26 +46,32 @@ class Expression:
                 raise ValueError(f"node {i}: input {node.input} out of range")
 
     def __call__(self, *inputs: Any) -> Any:
-        return self._run(inputs, torch=False)
+        return self.run(inputs)
 
     def on_torch(self, *inputs: Any) -> Any:
         """Like calling the expression, with each spec's ``torch_call`` where torch spells an op differently."""
-        return self._run(inputs, torch=True)
+        return self.run(inputs, {name: spec.torch_call for name, spec in REGISTRY.items() if spec.torch_call})
 
-    def _run(self, inputs: Sequence[Any], torch: bool) -> Any:
+    def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None) -> Any:
+        """The root's value with ``inputs`` as the input nodes; ``calls`` replaces the registry's
+        call of an op (an engine that spells it differently, torch)."""
+        return self.values(inputs, calls)[len(self.nodes) - 1]
+
+    def values(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None) -> dict[int, Any]:
+        """The value of every live node, by node index (what blame inspects)."""
         if len(inputs) != self.n_inputs:
             raise TypeError(f"expression takes {self.n_inputs} inputs, got {len(inputs)}")
+        calls = calls or {}
         values: dict[int, Any] = {}
         for i, node in enumerate(self.nodes):
             if node.op is None:
                 values[i] = inputs[node.input] if node.is_input else node.const
-        for i in self._rendered[1]:  # the order running the source creates them: see _rendered
+        for i in self._creation_order:  # the order running the source creates them: see _render
             node = self.nodes[i]
-            spec = REGISTRY[node.op]
-            call = spec.torch_call if torch and spec.torch_call is not None else spec.call
+            call = calls.get(node.op) or REGISTRY[node.op].call
             args = [values[a] for a in node.args]
             values[i] = call(*args) if node.param is None else call(*args, node.param)
-        return values[len(self.nodes) - 1]
+        return values
 
     # ----- structure -----
 
@@ -131,20 +137,24 @@ class Expression:
 
     # ----- source -----
 
-    def source(self, name: str = "f") -> str:
-        """The expression as a Python function; shared subexpressions get their own variable."""
+    def source(self, name: str = "f", methods: Mapping[str, str] | None = None) -> str:
+        """The expression as a Python function; shared subexpressions get their own variable.
+        ``methods`` spells ops the engine's way (``{"log": "ln"}`` prints ``x0.ln()``)."""
         params = ", ".join(f"x{k}" for k in range(self.n_inputs))
-        return "\n".join([f"def {name}({params}):", *self._rendered[0]])
+        return "\n".join([f"def {name}({params}):", *self._render(methods or {})[0]])
 
     @cached_property
-    def _rendered(self) -> tuple[list[str], list[int]]:
+    def _creation_order(self) -> list[int]:
+        return self._render({})[1]
+
+    def _render(self, method_of: Mapping[str, str]) -> tuple[list[str], list[int]]:
         """The body of :meth:`source`, and the op nodes in the order that running it creates them.
 
         Calling the expression creates its nodes in that same order, so that the source is a
         faithful reproducer even on an engine (or torch) whose backward sums a shared node's
         gradient contributions in creation order: a different order may round differently.
         Python evaluates an operator's operands left to right before the operator, and the
-        statements top to bottom.
+        statements top to bottom (a method call of another name evaluates them in the same order).
         """
         uses = self.uses()
         lines: list[str] = []
@@ -172,13 +182,14 @@ class Expression:
                 continue
             spec = REGISTRY[node.op]
             operands = [text[a] if atomic[a] else f"({text[a]})" for a in node.args]
-            expr = spec.render(operands, "" if node.param is None else _number(node.param))
+            method = method_of.get(node.op)
+            expr = spec.render(operands, "" if node.param is None else _number(node.param), method)
             if i != root and (uses.get(i, 0) > 1 or len(expr) > 60):
                 lines.append(f"    v{i} = {expr}")
                 text[i], atomic[i] = f"v{i}", True
                 created(i)
             else:
-                text[i], atomic[i] = expr, spec.source.startswith("{0}.")  # a method call binds tightest
+                text[i], atomic[i] = expr, spec.template(method).startswith("{0}.")  # a method call binds tightest
                 inlined[i] = i != root
         lines.append(f"    return {text[root]}")
         if self.nodes[root].op is not None:
@@ -275,18 +286,73 @@ def _number(x: float) -> str:
 
 @dataclass(frozen=True)
 class Function:
-    """Any Python function of scalars (like the seed's ``softmax``-based loss), with the
-    source text that reports print.  Quacks like :class:`Expression` for the checks."""
+    """Any Python function of scalars built with ``apply(op, *operands)`` (like the suite's
+    softmax, :mod:`reference.functions`), with the source text that reports print.  Quacks like
+    :class:`Expression` for the checks: it runs on an engine with that engine's own spelling of
+    each op, on torch and in mpmath, and :func:`trace` turns it into an Expression."""
 
-    fn: Any
+    fn: Any  # fn(*inputs, apply=...) -> scalar
     n_inputs: int
-    text: str  # Python source defining ``f``
+    text: str  # Python source defining ``f``, with plain operators and methods
 
     def __call__(self, *inputs: Any) -> Any:
-        return self.fn(*inputs)
+        return self.fn(*inputs, apply=_dispatch({}))
 
     def on_torch(self, *inputs: Any) -> Any:
-        return self.fn(*inputs)
+        return self.fn(*inputs, apply=_dispatch({n: s.torch_call for n, s in REGISTRY.items() if s.torch_call}))
 
-    def source(self, name: str = "f") -> str:
-        return self.text
+    def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None) -> Any:
+        return self.fn(*inputs, apply=_dispatch(calls or {}))
+
+    def source(self, name: str = "f", methods: Mapping[str, str] | None = None) -> str:
+        text = self.text
+        for op, method in (methods or {}).items():
+            if REGISTRY[op].source.startswith("{0}."):  # x.exp() -> x.my_exp(); operators stay
+                text = text.replace(f".{REGISTRY[op].method}(", f".{method}(")
+        return text
+
+
+def _dispatch(calls: Mapping[str, Callable]) -> Callable[..., Any]:
+    def apply(op: str, *operands: Any) -> Any:
+        return (calls.get(op) or REGISTRY[op].call)(*operands)
+
+    return apply
+
+
+def trace(fn: Callable, inputs: Sequence[float]) -> Expression:
+    """The :class:`Expression` that ``fn`` computes at ``inputs``: ``fn`` runs once on the mpmath
+    backend, whose scalars record every op, and the record becomes the nodes.  Data-dependent
+    choices (the max that softmax subtracts) are those made at ``inputs``."""
+    from reference.mp_backend import MPScalar, mp_value
+
+    root, leaves = mp_value(fn, inputs)
+    index = {id(leaf): k for k, leaf in enumerate(leaves)}
+    nodes = [Node(input=k) for k in range(len(leaves))]
+    order: list = []
+    seen: set[int] = set(index)
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:  # post-order: operands before the ops that use them
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((o, False) for o in reversed(node.operands) if isinstance(o, MPScalar))
+    for node in order:
+        if node.spec is None:  # a constant the function made a scalar of
+            index[id(node)] = len(nodes)
+            nodes.append(Node(const=float(node.value)))
+            continue
+        args = []
+        for operand in node.operands:
+            if isinstance(operand, MPScalar):
+                args.append(index[id(operand)])
+            else:
+                nodes.append(Node(const=float(operand)))
+                args.append(len(nodes) - 1)
+        index[id(node)] = len(nodes)
+        nodes.append(Node(op=node.spec.name, args=tuple(args), param=node.param))
+    if id(root) in index and index[id(root)] < len(leaves):  # the function returned an input itself
+        raise ValueError("the function returns one of its inputs: there is no op to trace")
+    return Expression(len(leaves), tuple(nodes))

@@ -57,6 +57,8 @@ class OpSpec:
     exact_underflow: bool = False  # results among the subnormals are exact (sums and negation are)
     limits: Callable[..., tuple[tuple[float, float], ...]] | None = None  # where the op is defined and
     # finite, per operand (default: the domains' intervals, which the generator may draw narrower)
+    default_param: Any = None  # the param an engine's method uses when called without one
+    param_optional: bool = False  # engines commonly spell the op without its param (x.leaky_relu())
     doc: str = ""
 
     @property
@@ -74,9 +76,29 @@ class OpSpec:
             return self.limits() if param is None else self.limits(param)
         return tuple((d.lo, d.hi) for d in self.operand_domains(param))
 
-    def render(self, operands: list[str], param: str = "") -> str:
-        """Python source for this op, given the source of its operands and of its param."""
-        return self.source.format(*operands, p=param)
+    def render(self, operands: list[str], param: str = "", method: str | None = None) -> str:
+        """Python source for this op, given the source of its operands and of its param; with
+        ``method`` (an engine's own name for the op), as a call of that method."""
+        return self.template(method).format(*operands, p=param)
+
+    def template(self, method: str | None = None) -> str:
+        """``source``, or for another method name ``{0}.name({1}, {p})``: the op as a method call
+        on its first operand, with the other operands and the param as arguments (``x.__rsub__(c)``
+        is ``c - x``)."""
+        if method is None or method == self.method:
+            return self.source
+        args = [f"{{{k}}}" for k in range(1, self.arity)] + (["{p}"] if self.has_param else [])
+        return f"{{0}}.{method}({', '.join(args)})"
+
+    def call_via(self, method: str | None = None) -> Callable[..., Any]:
+        """``call``, or the same op reached through another method name (see :meth:`template`)."""
+        if method is None or method == self.method:
+            return self.call
+
+        def call(first, *rest):
+            return getattr(first, method)(*rest)
+
+        return call
 
 
 REGISTRY: dict[str, OpSpec] = {}

@@ -122,8 +122,8 @@ def test_load_all_reports_corrupt_files_and_keeps_the_rest(tmp_path):
 
 
 def test_the_committed_corpus_parses():
-    results = load_all(ROOT / "corpus")
-    assert results, "corpus/ holds the seed entries"
+    results = load_all(ROOT / "properties" / "traps")
+    assert results, "properties/traps/ holds the known traps"
     assert [str(e) for _, e in results if isinstance(e, CorpusError)] == []
 
 

@@ -1,0 +1,252 @@
+"""The gradproof pytest plugin: options, hypothesis profiles, the report header and the findings.
+
+Installed with this package and registered as a ``pytest11`` entry point, so
+its options parse from any directory and in any project::
+
+    pytest --pyargs properties --engine mypkg.engine:Value
+    pytest -m regression --corpus /abs/dir --engine mypkg.engine:Value
+
+Options (all listed under "gradproof" in ``pytest --help``):
+  --engine MODULE:ATTR   the Value class under test ($GRADPROOF_ENGINE, [tool.gradproof] engine, else engine:Value)
+  --alias OP=METHOD      verify registry op OP through the engine's method METHOD (repeatable)
+  --op NAME              only what involves op NAME, with 5x the examples (a contributor's inner loop)
+  --ops-module MODULE    import MODULE first: it registers specs for a downstream engine's own ops
+  --not-an-op NAME       a public method of the engine that is API, not an op (e.g. zero_grad)
+  --corpus DIR           more regression entries for pytest -m regression (the known traps always run)
+  --findings PATH        write the run's root causes as JSON
+
+The plugin stays out of the way of other projects that share the environment:
+it loads an engine, a profile and prints its header only when the run verifies
+an engine (an ``--engine`` option, the environment variable, or test paths in
+this package).
+
+Hypothesis profiles (choose with --hypothesis-profile=NAME):
+  dev      the local default: random, 100 examples per property, failures saved to .hypothesis/
+  ci       loaded whenever the CI environment variable is set: derandomized (the same examples
+           every run), no example database, failures printed with a reproduction blob
+  fuzz     long campaigns: 20,000 examples per property, no deadline, database on
+  mutants  ci without the shrink phase: the fastest verdict on an engine known to be wrong
+  smoke    ci with 10 examples per property: a quick pass
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from properties.engine_under_test import (
+    ALIAS_ENV_VAR, ENV_VAR, EngineSpecError, EngineUnderTest, focus_on, parse_aliases, select_engine,
+)
+from reference.ops import REGISTRY
+
+OPS_ENV_VAR = "GRADPROOF_OPS"  # comma-separated modules, like --ops-module
+ENGINE_KEY = pytest.StashKey[EngineUnderTest]()  # the engine chosen at configure time
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# No deadline anywhere: an example's cost depends on the mpmath precision it needs, not on a bug.
+settings.register_profile("dev", max_examples=100, deadline=None, print_blob=True)
+# Our own "ci" replaces hypothesis' built-in one (which it loads whenever CI is set); the same
+# settings as hypothesis' own, except that a slow example is not an error.
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz", max_examples=20_000, deadline=None, print_blob=True)
+# For mutation runs: one failure is all we need to know, so skip the shrink phase (~16x faster per mutant).
+settings.register_profile(
+    "mutants",
+    parent=settings.get_profile("ci"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+# A quick pass (the suite's own tests run it on other engines): derandomized, 10 examples.
+settings.register_profile("smoke", parent=settings.get_profile("ci"), max_examples=10)
+
+MARKERS = (
+    "op(name): the test verifies this registry op",
+    "deep_graph: builds graphs deeper than Python's recursion limit",
+    "slow: long-running; not part of the default run",
+    "regression: replays the regression corpus (the known traps, and --corpus DIR)",
+)
+
+
+def default_profile() -> str:
+    return "ci" if os.environ.get("CI") else "dev"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gradproof", "autograd engine verification (gradproof)")
+    group.addoption("--engine", default=None, metavar="MODULE:ATTR",
+                    help=f"the micrograd-style Value class to verify (default: ${ENV_VAR}, "
+                         "[tool.gradproof] engine in pyproject.toml, else engine:Value)")
+    group.addoption("--alias", action="append", default=[], metavar="OP=METHOD",
+                    help=f"verify registry op OP through the engine's method METHOD, e.g. log=ln "
+                         f"(repeatable; also ${ALIAS_ENV_VAR} and [tool.gradproof] aliases)")
+    group.addoption("--op", default=None, metavar="NAME",
+                    help="run only what involves this registry op, with 5x the examples")
+    group.addoption("--ops-module", action="append", default=[], metavar="MODULE",
+                    help=f"import MODULE before collection so it can register op specs (also ${OPS_ENV_VAR})")
+    group.addoption("--not-an-op", action="append", default=[], metavar="NAME",
+                    help="a public method of the engine that is API, not an op (exempt from the coverage gate)")
+    group.addoption("--corpus", action="append", default=[], metavar="DIR",
+                    help="a directory of regression entries that pytest -m regression replays too "
+                         "(repeatable; the suite's known traps always run)")
+
+
+# ----- configuration ----------------------------------------------------------------------
+
+
+def _project_table(config: pytest.Config) -> dict:
+    """``[tool.gradproof]`` of the project's pyproject.toml (the rootdir's), or {}."""
+    path = config.rootpath / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise pytest.UsageError(f"{path}: cannot read [tool.gradproof]: {error}") from None
+    table = data.get("tool", {}).get("gradproof", {})
+    if not isinstance(table, dict):
+        raise pytest.UsageError(f"{path}: [tool.gradproof] must be a table")
+    return table
+
+
+def _arg_paths(config: pytest.Config) -> list[Path]:
+    """The paths the run collects from (test ids and --pyargs module names resolved)."""
+    paths = []
+    for arg in config.args:
+        target = str(arg).split("::")[0]
+        if config.option.pyargs and target and not os.path.exists(target):
+            try:
+                spec = importlib.util.find_spec(target)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is not None and spec.origin:
+                origin = Path(spec.origin)
+                paths.append(origin.parent if origin.name == "__init__.py" else origin)
+            continue
+        paths.append(Path(target).resolve())
+    return paths
+
+
+def verifies_an_engine(config: pytest.Config) -> bool:
+    """Does this run verify an engine?  Only then does the plugin load one and speak up."""
+    if config.getoption("--engine") or os.environ.get(ENV_VAR):
+        return True
+    for path in _arg_paths(config):
+        if path == PACKAGE_DIR or PACKAGE_DIR in path.parents or path in PACKAGE_DIR.parents:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    if not verifies_an_engine(config):
+        return
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile(default_profile())
+    table = _project_table(config)
+    modules = list(table.get("ops-modules", [])) + config.getoption("--ops-module")
+    modules += [m for m in os.environ.get(OPS_ENV_VAR, "").split(",") if m]
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise pytest.UsageError(f"--ops-module {module}: {error}") from None
+    try:
+        aliases = parse_aliases([f"{k}={v}" for k, v in table.get("aliases", {}).items()], "[tool.gradproof] aliases")
+        aliases |= parse_aliases([os.environ.get(ALIAS_ENV_VAR, "")], ALIAS_ENV_VAR)
+        aliases |= parse_aliases(config.getoption("--alias"))
+        engine = select_engine(config.getoption("--engine") or table.get("engine"), aliases)
+    except EngineSpecError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[ENGINE_KEY] = engine
+    config.stash[NOT_OPS_KEY] = list(table.get("not-an-op", [])) + config.getoption("--not-an-op")
+    op = config.getoption("--op")
+    if op is not None:
+        if op not in REGISTRY:
+            raise pytest.UsageError(f"--op {op}: no such op; registered: {', '.join(REGISTRY)}")
+        if op not in engine.ops:
+            raise pytest.UsageError(f"--op {op}: {engine.name} has no {engine.method(REGISTRY[op])}")
+        focus_on(op)
+        current = settings.default
+        settings.register_profile(f"op-{op}", parent=current, max_examples=5 * current.max_examples)
+        settings.load_profile(f"op-{op}")
+
+
+NOT_OPS_KEY = pytest.StashKey[list]()
+COVERAGE_KEY = pytest.StashKey[object]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With --op NAME keep only the tests marked for that op (composite properties are marked
+    for every op, and then draw expressions that contain it)."""
+    op = config.getoption("--op")
+    if op is None or ENGINE_KEY not in config.stash:
+        return
+    keep, drop = [], []
+    for item in items:
+        names = {name for marker in item.iter_markers("op") for name in marker.args}
+        (keep if op in names or "*" in names else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if ENGINE_KEY not in config.stash:
+        return []
+    engine = config.stash[ENGINE_KEY]
+    module = sys.modules.get(engine.value_type.__module__)
+    lines = [f"engine under test: {engine.name} ({getattr(module, '__file__', '?')})"]
+    lines.append(f"ops verified: {', '.join(engine.ops) or 'none'}")
+    if engine.aliases:
+        lines.append("aliases: " + ", ".join(f"{op} as .{method}" for op, method in engine.aliases))
+    if engine.missing_ops:
+        lines.append(f"ops skipped (not in this engine): {', '.join(engine.missing_ops)}")
+    helpers = _coverage(config).helpers
+    if helpers:
+        lines.append(f"not verified (not ops: they return no value of the engine): {', '.join(helpers)}")
+    lines.append(f"hypothesis profile: {settings.get_current_profile_name()}")
+    return lines
+
+
+def _coverage(config: pytest.Config):
+    if COVERAGE_KEY not in config.stash:
+        from properties.coverage import coverage
+
+        config.stash[COVERAGE_KEY] = coverage(config.stash[ENGINE_KEY], config.stash.get(NOT_OPS_KEY, []))
+    return config.stash[COVERAGE_KEY]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if ENGINE_KEY not in config.stash:
+        return
+    engine = config.stash[ENGINE_KEY]
+    terminalreporter.section("gradproof")
+    terminalreporter.write_line(f"engine: {engine.name}")
+    terminalreporter.write_line(f"verified ops ({len(engine.ops)}): {', '.join(engine.ops) or 'none'}")
+    terminalreporter.write_line(
+        f"skipped ops ({len(engine.missing_ops)}, not in this engine): {', '.join(engine.missing_ops) or 'none'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(pytestconfig: pytest.Config) -> EngineUnderTest:
+    """The engine under test (see --engine), as configured: a test that selects another engine
+    for itself cannot change what the properties verify."""
+    if ENGINE_KEY not in pytestconfig.stash:
+        pytest.skip("this run verifies no engine (pass --engine MODULE:ATTR)")
+    return pytestconfig.stash[ENGINE_KEY]
+
+
+@pytest.fixture(scope="session")
+def not_ops(pytestconfig: pytest.Config) -> list[str]:
+    """Methods the user says are API, not ops (--not-an-op, [tool.gradproof] not-an-op)."""
+    return pytestconfig.stash.get(NOT_OPS_KEY, [])
