@@ -270,10 +270,11 @@ def report(o: Oracles, m: Mismatch, *, full_reproducer: bool = True) -> str:
     n = case.expression.n_inputs
     engine_value = result.value if result else (o.error.value if o.error is not None else None)
     rows = [("f", engine_value, o.torch.value, o.true_value, o.value_allowed(m.against), 0.0)]
-    for k in range(n):
-        truth, oracle_error = (o.truth(k) if o.mp is not None or m.component == k else (o.analytic(k), 0.0))
-        rows.append((f"df/dx{k}", result.gradient[k] if result else None, o.torch.gradient[k], truth,
-                     o.gradient_allowed(k, m.against), oracle_error))
+    for k in range(n):  # the failing component against its arbiter; the others against the chain rule
+        truth, oracle_error = o.truth(k) if m.component == k and m.against == "mpmath" else (o.analytic(k), 0.0)
+        allowed = o.gradient_allowed(k, m.against) if m.component == k or m.against == "torch" else SAFETY * o.bounds.gradient[k]
+        rows.append((f"df/dx{k}", result.gradient[k] if result else None, o.torch.gradient[k], truth, allowed,
+                     oracle_error))
     header = f"{'':8} {'engine':>24} {'torch':>24} {'mpmath':>26} {'|error|':>10} {'allowed':>10}"
     lines = [headline(m, o), f"engine under test: {o.engine.name}", "",
              clipped_source(o.engine.source(case.expression)), ""]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 
-from reference.backends import VALUE_ATTRIBUTES, evaluate_engine, is_value, qualified_name
+from reference.backends import VALUE_ATTRIBUTES, evaluate_engine
 from reference.ops import REGISTRY, OpSpec
 
 ENV_VAR = "GRADPROOF_ENGINE"

@@ -43,6 +43,7 @@ from hypothesis import HealthCheck, Phase, settings
 from properties.engine_under_test import (
     ALIAS_ENV_VAR, ENV_VAR, EngineSpecError, EngineUnderTest, focus_on, parse_aliases, select_engine,
 )
+from properties.findings import Findings, causes_of
 from reference.ops import REGISTRY
 
 OPS_ENV_VAR = "GRADPROOF_OPS"  # comma-separated modules, like --ops-module
@@ -91,6 +92,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"import MODULE before collection so it can register op specs (also ${OPS_ENV_VAR})")
     group.addoption("--not-an-op", action="append", default=[], metavar="NAME",
                     help="a public method of the engine that is API, not an op (exempt from the coverage gate)")
+    group.addoption("--findings", default=None, metavar="PATH",
+                    help="write the run's findings (one per root cause) as JSON to PATH (README: 'Findings')")
     group.addoption("--corpus", action="append", default=[], metavar="DIR",
                     help="a directory of regression entries that pytest -m regression replays too "
                          "(repeatable; the suite's known traps always run)")
@@ -167,6 +170,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except EngineSpecError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[ENGINE_KEY] = engine
+    config.stash[FINDINGS_KEY] = Findings()
     config.stash[NOT_OPS_KEY] = list(table.get("not-an-op", [])) + config.getoption("--not-an-op")
     op = config.getoption("--op")
     if op is not None:
@@ -181,6 +185,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 NOT_OPS_KEY = pytest.StashKey[list]()
+FINDINGS_KEY = pytest.StashKey[Findings]()
+FAILED_KEY = pytest.StashKey[list]()
 COVERAGE_KEY = pytest.StashKey[object]()
 
 
@@ -225,16 +231,94 @@ def _coverage(config: pytest.Config):
     return config.stash[COVERAGE_KEY]
 
 
+# ----- findings: every failure blamed on its root cause -------------------------------------
+
+
+class CauseFirst:
+    """A failure report that leads with its root cause, then the property's own report."""
+
+    def __init__(self, cause, original) -> None:
+        self.cause, self.original = cause, original
+        crash = getattr(original, "reprcrash", None)
+        self.reprcrash = type("ReprCrash", (), {"message": f"root cause: {cause.summary}",
+                                                "path": getattr(crash, "path", ""),
+                                                "lineno": getattr(crash, "lineno", 0)})()
+
+    def lead(self) -> str:
+        c = self.cause
+        lines = [f"ROOT CAUSE ({c.kind}, {c.severity}): {c.summary}"]
+        if c.consequences:
+            lines.append(f"(the op(s) {', '.join(c.consequences)} fail through it)")
+        lines += ["", "One-op reproducer (runs without gradproof):", ""]
+        lines += ["    " + line for line in c.reproducer.splitlines()]
+        lines += ["", "Found by this property, in:", ""]
+        return "\n".join(lines)
+
+    def toterminal(self, tw) -> None:
+        for line in self.lead().splitlines():
+            tw.line(line, bold=line.startswith("ROOT CAUSE"), red=line.startswith("ROOT CAUSE"))
+        if hasattr(self.original, "toterminal"):
+            self.original.toterminal(tw)
+        else:
+            tw.line(str(self.original))
+
+    def __str__(self) -> str:
+        return f"{self.lead()}\n{self.original}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    config = item.config
+    if report.when != "call" or not report.failed or ENGINE_KEY not in config.stash or call.excinfo is None:
+        return report
+    from properties.blame import blame
+
+    engine, findings = config.stash[ENGINE_KEY], config.stash[FINDINGS_KEY]
+    config.stash.setdefault(FAILED_KEY, []).append(item.nodeid)
+    cause = None
+    for failure in causes_of(call.excinfo.value):
+        if failure.cause is None and failure.case is not None:
+            try:
+                failure.cause = blame(failure.case, failure.engine or engine)
+            except Exception as error:  # blame must never hide the property's own report
+                report.sections.append(("gradproof", f"blame failed: {type(error).__name__}: {error}"))
+        if failure.cause is not None:
+            cause = failure.cause
+            break
+    if cause is None:
+        message = str(call.excinfo.value).strip().splitlines()
+        findings.add_unexplained(item.nodeid, message[0][:200] if message else call.excinfo.typename)
+        return report
+    findings.add(cause, item.nodeid)
+    report.longrepr = CauseFirst(cause, report.longrepr)
+    return report
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if ENGINE_KEY not in config.stash:
         return
     engine = config.stash[ENGINE_KEY]
+    findings = config.stash[FINDINGS_KEY]
     terminalreporter.section("gradproof")
-    terminalreporter.write_line(f"engine: {engine.name}")
     terminalreporter.write_line(f"verified ops ({len(engine.ops)}): {', '.join(engine.ops) or 'none'}")
     terminalreporter.write_line(
         f"skipped ops ({len(engine.missing_ops)}, not in this engine): {', '.join(engine.missing_ops) or 'none'}"
     )
+    if findings:
+        findings.locate(engine)
+    terminalreporter.section("gradproof findings", bold=True, red=bool(findings))
+    for line in findings.lines(engine.name, len(config.stash.get(FAILED_KEY, []))):
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    path = config.getoption("--findings")
+    if path and ENGINE_KEY in config.stash:
+        findings = config.stash[FINDINGS_KEY]
+        findings.locate(config.stash[ENGINE_KEY])
+        findings.write(path, config.stash[ENGINE_KEY].name)
 
 
 @pytest.fixture(scope="session")

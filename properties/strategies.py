@@ -36,7 +36,7 @@ UPSTREAM_FACTOR = Domain(-1e10, 1e10, min_abs=1e-10)  # ordinary scales: it is t
 _TRACKING_DPS = 30  # node values while building: enough to tell a domain edge from a rounding error
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Case:
     """An expression and the inputs it is evaluated at."""
 
@@ -46,6 +46,11 @@ class Case:
     def __str__(self) -> str:
         args = ", ".join(f"x{k}={x!r}" for k, x in enumerate(self.inputs))
         return f"{self.expression.source()}\n# at {args}"
+
+    def __repr__(self) -> str:
+        """Short: hypothesis prints it as the falsifying example (the report has the source)."""
+        inputs = self.inputs if len(self.inputs) <= 6 else f"({len(self.inputs)} inputs)"
+        return f"Case({self.expression!r}, inputs={inputs!r})"
 
 
 def _resolve(ops: Iterable[str] | None) -> list[OpSpec]:

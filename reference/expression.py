@@ -29,7 +29,7 @@ class Node:
         return self.input is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Expression:
     """A function of ``n_inputs`` scalars, callable on engine values, tensors and mpmath scalars."""
 
@@ -198,6 +198,13 @@ class Expression:
 
     def __str__(self) -> str:
         return self.source()
+
+    def __repr__(self) -> str:
+        """One line: the root's source when it is short, else the size and depth."""
+        lines = self.source().splitlines()
+        if len(lines) == 2 and len(lines[1]) <= 100:
+            return f"<{lines[0][4:-1]} = {lines[1].strip()[7:]}>"
+        return f"<expression of {self.size()} ops, depth {self.depth()}, {self.n_inputs} input(s)>"
 
     # ----- JSON (the regression corpus, properties/corpus.py) -----
 

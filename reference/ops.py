@@ -57,6 +57,9 @@ class OpSpec:
     exact_underflow: bool = False  # results among the subnormals are exact (sums and negation are)
     limits: Callable[..., tuple[tuple[float, float], ...]] | None = None  # where the op is defined and
     # finite, per operand (default: the domains' intervals, which the generator may draw narrower)
+    # how engines commonly build this op from others, at the values it would give them:
+    # (operands[, param]) -> [(op, (value operands...), constant or param), ...]; blame probes these
+    built_from: Callable[..., list] | None = None
     default_param: Any = None  # the param an engine's method uses when called without one
     param_optional: bool = False  # engines commonly spell the op without its param (x.leaky_relu())
     doc: str = ""
@@ -151,21 +154,22 @@ register(OpSpec(
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="radd", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    name="radd", built_from=lambda x, c: [("add", (x,), c)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, exact_underflow=True, method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
     mp=lambda ctx, x, c: c + x, partials=lambda ctx, x, c: (1,),
     domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
     derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
 ))
 register(OpSpec(
-    name="sub", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    name="sub", built_from=lambda a, b: [("neg", (b,), None), ("mul", (b,), -1.0), ("add", (a, -b), None)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, exact_underflow=True, method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
     mp=lambda ctx, a, b: a - b, partials=lambda ctx, a, b: (1, -1),
     domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rsub", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    name="rsub", built_from=lambda x, c: [("neg", (x,), None), ("mul", (x,), -1.0), ("radd", (-x,), c),
+                                          ("sub", (c, x), None)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, exact_underflow=True, method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
     mp=lambda ctx, x, c: c - x, partials=lambda ctx, x, c: (-1,),
     domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
@@ -179,27 +183,28 @@ register(OpSpec(
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rmul", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    name="rmul", built_from=lambda x, c: [("mul", (x,), c)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
     mp=lambda ctx, x, c: c * x, partials=lambda ctx, x, c: (c,),
     domains=lambda c: (MUL_OPERAND,), params=_constants(-1e150, 1e150), singular=_no_singular,
     derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 2.0, -0.5),
 ))
 register(OpSpec(
-    name="truediv", method="__truediv__", arity=2, call=lambda a, b: a / b, source="{0} / {1}",
+    name="truediv", built_from=lambda a, b: [("pow", (b,), -1.0), ("mul", (a, 1.0 / b), None)], method="__truediv__", arity=2, call=lambda a, b: a / b, source="{0} / {1}",
     mp=lambda ctx, a, b: a / b, partials=lambda ctx, a, b: (1 / b, -a / (b * b)),
     domains=lambda: (DIVIDEND, DIVISOR), singular=lambda *p: ((), (0.0,)), constant_operand=True,
     forward_ulps=lambda *a: 2.0,  # a * (1/b) is as legitimate as a / b
     doc="true division or multiplication by the reciprocal",
 ))
 register(OpSpec(
-    name="rtruediv", method="__rtruediv__", arity=1, call=lambda x, c: c / x, source="{p} / {0}",
+    name="rtruediv", built_from=lambda x, c: [("pow", (x,), -1.0), ("truediv", (c, x), None),
+                                              ("mul", (1.0 / x,), c), ("rmul", (1.0 / x,), c)], method="__rtruediv__", arity=1, call=lambda x, c: c / x, source="{p} / {0}",
     mp=lambda ctx, x, c: c / x, partials=lambda ctx, x, c: (-c / (x * x),),
     domains=lambda c: (DIVISOR,), params=_constants(-1e100, 1e100), singular=lambda *p: ((0.0,),),
     forward_ulps=lambda *a: 2.0, edge_params=(1.0, 2.0, -3.0, 0.0),
 ))
 register(OpSpec(
-    name="neg", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    name="neg", built_from=lambda x: [("mul", (x,), -1.0), ("rmul", (x,), -1.0)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, exact_underflow=True, method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
     mp=lambda ctx, x: -x, partials=lambda ctx, x: (-1,),
     domains=lambda: (Domain(),), singular=_no_singular, forward_ulps=lambda *a: 0.0,
@@ -251,7 +256,8 @@ def _pow_ulps(ctx, x, e):
 
 
 register(OpSpec(
-    name="pow", method="__pow__", arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
+    name="pow", method="__pow__",
+    built_from=lambda x, e: [("log", (x,), None), ("exp", (e * math.log(x),), None)] if x > 0 else [], arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
     mp=_pow_value, partials=_pow_partial, domains=_pow_domain, params=_draw_exponent,
     singular=lambda e: ((0.0,),) if e < 1.0 else ((),),
     forward_ulps=_pow_ulps, derivative_ulps=lambda ctx, x, e: 2.0 + _pow_ulps(ctx, x, e - 1.0),
@@ -292,7 +298,8 @@ register(OpSpec(
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
 register(OpSpec(
-    name="tanh", method="tanh", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    name="tanh", built_from=lambda x: [("exp", (2.0 * x,), None), ("exp", (-2.0 * x,), None), ("exp", (x,), None),
+                                       ("exp", (-x,), None)], method="tanh", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.tanh(), source="{0}.tanh()",
     mp=lambda ctx, x: ctx.tanh(x), partials=lambda ctx, x: (ctx.sech(x) ** 2,),
     # |x| <= 350: tanh is +-1 in float64 from |x| = 19.1 on, and the legitimate
@@ -303,7 +310,7 @@ register(OpSpec(
     derivative_ulps=lambda *a: 12.0, derivative_scale=lambda ctx, x: (ctx.sech(x) ** 2 + ctx.tanh(x) ** 2,),
 ))
 register(OpSpec(
-    name="sigmoid", method="sigmoid", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    name="sigmoid", built_from=lambda x: [("exp", (-x,), None), ("exp", (x,), None)], method="sigmoid", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.sigmoid(), source="{0}.sigmoid()",
     mp=lambda ctx, x: 1 / (1 + ctx.exp(-x)), partials=lambda ctx, x: (ctx.exp(-x) / (1 + ctx.exp(-x)) ** 2,),
     domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular,

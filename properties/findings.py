@@ -1,0 +1,202 @@
+"""One finding per root cause: the run's failing tests grouped by what blame found.
+
+Many tests fail for one bug (every property that touches a wrong ``tanh`` fails);
+a finding is the bug: its op, kind and severity, the worst relative error seen,
+where on the real line it shows, the failing tests it explains and one
+reproducer.  ``pytest --findings PATH`` writes the same as JSON::
+
+    {"engine": "mypkg.engine:Value",
+     "findings": [{"op": "tanh", "kind": "forward", "severity": "wrong",
+                   "summary": "tanh, forward value: tanh(1e-100) returned 0.0, true 1e-100, ...",
+                   "relative_error": 1.0, "where": "x from -1e-08 to 1e-08",
+                   "consequences": [], "tests": ["properties/test_each_op.py::test_tanh_alone", ...],
+                   "reproducer": "from mypkg.engine import Value\\n..."}],
+     "unexplained": [{"test": "...", "message": "..."}]}
+
+``op`` is a registry name, or null for the graph (traversal, accumulation in
+every op) and for storage; ``kind`` is forward, derivative, crash, traversal,
+accumulation or unsupported; ``severity`` is crash, wrong (relative error above
+1e-3 or the wrong sign), imprecise (beyond the derived bound, below that) or
+unsupported.  A passing run writes an empty list.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from properties.blame import Cause, Probe, run_probe
+from reference.ops import REGISTRY
+
+SCAN = (0.0, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0,
+        20.0, 40.0, 60.0, 100.0, 300.0, 360.0, 700.0, 712.0, 746.0, 800.0, 1e4, 1e8, 1e15, 1e30, 1e100, 1e300)
+SEVERITY_ORDER = {"crash": 0, "wrong": 1, "imprecise": 2, "unsupported": 3}
+
+
+@dataclass
+class Finding:
+    cause: Cause  # the first instance: its summary and reproducer
+    tests: list[str] = field(default_factory=list)
+    instances: list[Cause] = field(default_factory=list)
+    where: str = ""
+
+    @property
+    def op(self) -> str | None:
+        return self.cause.op
+
+    @property
+    def kind(self) -> str:
+        return self.cause.kind
+
+    @property
+    def severity(self) -> str:
+        return min((c.severity for c in self.instances), key=lambda s: SEVERITY_ORDER.get(s, 9))
+
+    @property
+    def relative_error(self) -> float:
+        return max(c.relative_error for c in self.instances)
+
+    @property
+    def consequences(self) -> list[str]:
+        return sorted({op for c in self.instances for op in c.consequences})
+
+    def to_json(self) -> dict:
+        error = self.relative_error
+        return {
+            "op": self.op, "kind": self.kind, "severity": self.severity, "summary": self.cause.summary,
+            "relative_error": error if math.isfinite(error) else None, "where": self.where,
+            "consequences": self.consequences, "tests": list(self.tests), "reproducer": self.cause.reproducer,
+        }
+
+
+class Findings:
+    """The run's findings, in the order they were first seen."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple, Finding] = {}
+        self.unexplained: list[tuple[str, str]] = []
+
+    def add(self, cause: Cause, test: str | None) -> Finding:
+        finding = self.by_key.get(cause.key)
+        if finding is None:
+            finding = self.by_key[cause.key] = Finding(cause)
+        finding.instances.append(cause)
+        if test is not None and test not in finding.tests:
+            finding.tests.append(test)
+        return finding
+
+    def add_unexplained(self, test: str, message: str) -> None:
+        self.unexplained.append((test, message))
+
+    @property
+    def findings(self) -> list[Finding]:
+        return list(self.by_key.values())
+
+    def __bool__(self) -> bool:
+        return bool(self.by_key) or bool(self.unexplained)
+
+    def locate(self, engine) -> None:
+        """Fill in where each finding shows (a scan of its op along the real line)."""
+        for finding in self.findings:
+            if not finding.where:
+                finding.where = where(finding, engine)
+
+    def to_json(self, engine_name: str) -> dict:
+        return {"engine": engine_name, "findings": [f.to_json() for f in self.findings],
+                "unexplained": [{"test": t, "message": m} for t, m in self.unexplained]}
+
+    def write(self, path: str | Path, engine_name: str) -> None:
+        Path(path).write_text(json.dumps(self.to_json(engine_name), indent=2) + "\n", encoding="utf-8")
+
+    def lines(self, engine_name: str, failed_tests: int) -> list[str]:
+        """The terminal summary: one block per finding, the worst first."""
+        findings = sorted(self.findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+        explained = sum(len(f.tests) for f in findings)
+        out = [f"engine: {engine_name}"]
+        if not findings and not self.unexplained:
+            return out + ["no findings"]
+        head = f"{len(findings)} finding(s)"
+        if failed_tests:
+            head += f" explain {explained} of {failed_tests} failing test(s)"
+        out.append(head + ":")
+        for n, f in enumerate(findings, 1):
+            error = f.relative_error
+            shown = f"worst relative error {error:.2g}" if math.isfinite(error) else "no finite result"
+            out += ["", f"[{n}] {f.op or '(engine)'} | {f.kind} | {f.severity} | {shown}"
+                        + (f" | shows at {f.where}" if f.where else ""),
+                    f"    {f.cause.summary}"]
+            if f.consequences:
+                out.append(f"    also fails through it: {', '.join(f.consequences)}")
+            tests = f.tests[:6] + ([f"... and {len(f.tests) - 6} more"] if len(f.tests) > 6 else [])
+            if tests:
+                out.append(f"    explains: {', '.join(tests)}")
+            out.append("    reproducer:")
+            out += [f"        {line}" for line in f.cause.reproducer.splitlines()]
+        if self.unexplained:
+            out += ["", f"{len(self.unexplained)} failing test(s) not traced to a root cause "
+                        "(their reports stand on their own):"]
+            out += [f"    {t}: {m}" for t, m in self.unexplained[:10]]
+        return out
+
+
+def where(finding: Finding, engine) -> str:
+    """Where on the real line the finding's op fails, from a scan of its operand (one-operand ops),
+    else the operands it was seen at."""
+    cause = finding.cause
+    seen = sorted({c.operands for c in finding.instances if c.operands})
+    if cause.op is None or cause.kind not in ("forward", "derivative", "crash"):
+        return ""
+    spec = REGISTRY[cause.op]
+    described = "; ".join(", ".join(f"{v:.3g}" for v in ops) for ops in seen[:3])
+    if spec.arity != 1:
+        return f"operands {described}" if described else ""
+    domain = spec.operand_domains(cause.param)[0]
+    points = sorted({s * x for x in SCAN for s in (1.0, -1.0)} | {c.operands[0] for c in finding.instances if c.operands})
+    points = [x for x in points if domain.contains(x)]
+    failing = []
+    for x in points:
+        outcome = run_probe(engine, Probe(cause.op, (x,), cause.param), value=cause.kind != "derivative",
+                            gradient=cause.kind != "forward")
+        failing.append(outcome.failed)
+    if not any(failing):
+        return f"x = {described}" if described else ""
+    return _runs(points, failing)
+
+
+def _runs(points: list[float], failing: list[bool]) -> str:
+    """``x from -1e-08 to 1e-08; x >= 712``: the failing stretches of a sorted scan."""
+    runs, start = [], None
+    for i, bad in enumerate(failing + [False]):
+        if bad and start is None:
+            start = i
+        elif not bad and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    if runs == [(0, len(points) - 1)]:
+        return "every x scanned"
+    parts = []
+    for lo, hi in runs:
+        a, b = points[lo], points[hi]
+        if lo == hi:
+            parts.append(f"x = {a:.3g}")
+        elif lo == 0:
+            parts.append(f"x <= {b:.3g}")
+        elif hi == len(points) - 1:
+            parts.append(f"x >= {a:.3g}")
+        else:
+            parts.append(f"x from {a:.3g} to {b:.3g}")
+    return "; ".join(parts)
+
+
+def causes_of(error: BaseException) -> list[Any]:
+    """The check failures inside an exception (hypothesis may group several)."""
+    found, stack = [], [error]
+    while stack:
+        e = stack.pop()
+        if hasattr(e, "case") and hasattr(e, "cause"):
+            found.append(e)
+        stack.extend(getattr(e, "exceptions", ()) or ())
+    return found
