@@ -52,6 +52,9 @@ class Case:
         inputs = self.inputs if len(self.inputs) <= 6 else f"({len(self.inputs)} inputs)"
         return f"Case({self.expression!r}, inputs={inputs!r})"
 
+    def _repr_pretty_(self, printer, cycle) -> None:  # hypothesis' pretty printer: the same short form
+        printer.text(repr(self))
+
 
 def _resolve(ops: Iterable[str] | None) -> list[OpSpec]:
     names = list(REGISTRY) if ops is None else list(ops)

@@ -206,6 +206,9 @@ class Expression:
             return f"<{lines[0][4:-1]} = {lines[1].strip()[7:]}>"
         return f"<expression of {self.size()} ops, depth {self.depth()}, {self.n_inputs} input(s)>"
 
+    def _repr_pretty_(self, printer, cycle) -> None:  # hypothesis' pretty printer: the same short form
+        printer.text(repr(self))
+
     # ----- JSON (the regression corpus, properties/corpus.py) -----
 
     def to_json(self) -> dict:
