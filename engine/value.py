@@ -158,6 +158,41 @@ class Value:
         positive = x > 0.0
         return type(self)(x if positive else 0.0, (self,), (1.0 if positive else 0.0,), "relu")  # relu'(0) = 0, as torch
 
+    def __abs__(self):
+        x = self.data
+        return type(self)(abs(x), (self,), (math.copysign(1.0, x) if x else 0.0,), "abs")  # abs'(0) = 0, as torch
+
+    def __pos__(self):
+        return type(self)(self.data, (self,), _ONE, "+")  # d/dx (+x) = 1: a new node, still in the graph
+
+    def sqrt(self):
+        x = self.data
+        if x < 0.0:
+            raise ValueError(f"sqrt({x!r}): sqrt is defined for x >= 0 only")
+        out = math.sqrt(x)
+        return type(self)(out, (self,), (0.5 / out if out else math.inf,), "sqrt")  # d/dx sqrt x = 1 / (2 sqrt x)
+
+    def tan(self):
+        t = math.tan(self.data)
+        return type(self)(t, (self,), (1.0 + t * t,), "tan")  # d/dx tan x = 1 + tan^2 x
+
+    def leaky_relu(self, negative_slope=0.01):
+        x, s = self.data, _real(negative_slope, "leaky_relu")
+        positive = x > 0.0
+        return type(self)(x if positive else s * x, (self,), (1.0 if positive else s,), "leaky_relu")  # slope s at 0, as torch
+
+    def softplus(self):
+        x = self.data
+        out = max(x, 0.0) + math.log1p(math.exp(-abs(x)))  # log(1 + e^x) without overflow
+        z = math.exp(-abs(x))
+        slope = 1.0 / (1.0 + z) if x >= 0.0 else z / (1.0 + z)
+        return type(self)(out, (self,), (slope,), "softplus")  # d/dx softplus x = sigmoid x
+
+    def softsign(self):
+        x = self.data
+        d = 1.0 + abs(x)
+        return type(self)(x / d, (self,), (1.0 / (d * d),), "softsign")  # d/dx x/(1+|x|) = 1/(1+|x|)^2
+
     # ----- derived operators -----
 
     def __radd__(self, other):  # other + self
@@ -171,6 +206,16 @@ class Value:
 
     def __rtruediv__(self, other):  # other / self
         return type(self)(_real(other, "/")) / self
+
+    def __rpow__(self, base):  # base ** self, for a constant base > 0
+        b, x = _real(base, "**"), self.data
+        if b <= 0.0:
+            raise ValueError(f"**: a constant base must be positive for a real power with a Value exponent ({b!r} ** {x!r})")
+        try:
+            out = b**x
+        except OverflowError:
+            raise OverflowError(f"**({b!r}, {x!r}): the result overflows float64") from None
+        return type(self)(out, (self,), (out * math.log(b),), "rpow")  # d/dx b^x = b^x log b
 
     # ----- backward -----
 

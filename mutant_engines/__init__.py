@@ -2,8 +2,11 @@
 
 Each module ``mutant_engines/<name>.py`` defines ``class Value(engine.value.Value)``
 that overrides one method to inject one plausible bug, says what the bug is in
-its one-line docstring, and names its category in ``KIND``.  A mutant is
-*killed* when ``pytest properties/ --engine mutant_engines.<name>:Value`` fails.
+its one-line docstring, names its category in ``KIND`` and what blame must find
+in ``BLAME``: ``(op, kind)`` with the registry op at fault (None for the graph)
+and the finding's kind (or a tuple of acceptable kinds).  A mutant is *killed*
+when ``pytest properties/ --engine mutant_engines.<name>:Value`` fails, and
+*blamed right* when every finding of that run names its op and kind.
 
     python -m mutant_engines                      # every mutant, 2 at a time, profile "mutants"
     python -m mutant_engines --only sin_small_angle rsub_swapped --jobs 1
@@ -46,4 +49,14 @@ def load(name: str):
         raise ValueError(f"mutant_engines.{name}: KIND must be one of {KINDS}, got {kind!r}")
     if not isinstance(getattr(module, "Value", None), type):
         raise ValueError(f"mutant_engines.{name} defines no Value class")
+    blame = getattr(module, "BLAME", None)
+    if not (isinstance(blame, tuple) and len(blame) == 2):
+        raise ValueError(f"mutant_engines.{name}: BLAME must be (op or None, kind or kinds), got {blame!r}")
     return module
+
+
+def blamed_right(blame: tuple, findings: list[dict]) -> bool:
+    """Every finding names the mutated op (None: the graph) with an expected kind, and there is one."""
+    op, kinds = blame
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    return bool(findings) and all(f["op"] == op and f["kind"] in kinds for f in findings)

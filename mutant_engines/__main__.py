@@ -1,13 +1,18 @@
-"""Run the property suite against every mutant engine and print which ones it kills.
+"""Run the property suite against every mutant engine: which ones it kills, and what it blames.
 
     python -m mutant_engines [--only NAME ...] [--profile mutants] [--jobs N] [--timeout SECONDS]
-                      [--logs DIR] [--show-output] [--no-control]
+                      [--logs DIR] [--show-output] [--no-control] [--first-report]
 
-Each mutant gets its own ``python -m pytest -x -q -rf -p no:cacheprovider
---hypothesis-profile=PROFILE --engine mutant_engines.NAME:Value properties/`` with
-CI=true, from the repository root.  A mutant is killed when pytest reports a
-failed test (exit status 1); the first failed test's node id is the property
-that caught it.
+Each mutant gets its own ``python -m pytest -q -rf -p no:cacheprovider
+--hypothesis-profile=PROFILE --engine mutant_engines.NAME:Value --findings F properties/``
+with CI=true, from the repository root: the whole suite (profile ``mutants``: no
+shrinking, so a failing property stops at its first failure).  A mutant is killed
+when pytest reports a failed test (exit status 1), and *blamed right* when every
+finding of the run names the mutated op (or, for a graph bug, no op) with the
+expected kind (each mutant's ``BLAME``), and no failing test is left unexplained.
+
+``--first-report`` runs instead what a CI user runs, ``CI=true pytest properties/ -x``
+(profile ``ci``, shrinking on): the seconds are then the time to the first report.
 
 The same command also runs once on the correct engine (``engine:Value``), the
 control: the suite must pass it, or a "kill" may be the suite rejecting every
@@ -18,15 +23,18 @@ catch the same mutant (:mod:`mutant_engines._alternatives`: micrograd's and the 
 notebook's fixed-point checks, and torch.autograd.gradcheck's recipe on each op alone);
 they run in this process, in milliseconds, and never decide the exit status.
 
-Exit status: 0 if the control passes and every mutant is killed; 1 if a mutant
-is not killed (a survivor, a timeout, or a run that errored instead of failing
-a test); 2 if the control does not pass.
+Exit status: 0 if the control passes (with no findings) and every mutant is
+killed and blamed right; 1 if a mutant is not (a survivor, a wrong blame, a
+timeout, or a run that errored instead of failing a test); 2 if the control does
+not pass.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import tempfile
 import re
 import subprocess
 import sys
@@ -35,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutant_engines import load, names
+from mutant_engines import blamed_right, load, names
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTROL = "engine:Value"  # the correct engine, the suite's default
@@ -52,6 +60,9 @@ class Outcome:
     seconds: float
     caught_by: str  # the first failed test's node id, or what went wrong
     output: str = ""
+    findings: list = None  # the run's findings (properties/findings.py), or None if it wrote none
+    unexplained: list = None
+    blame: tuple = (None, ())  # what the findings must name
     fixed_points: str = ""  # "caught" or "missed" by the alternatives (see _alternatives.py)
     gradcheck: str = ""
 
@@ -59,35 +70,68 @@ class Outcome:
     def killed(self) -> bool:
         return self.verdict == "yes"
 
+    @property
+    def blamed(self) -> str:
+        """What the findings blame: ``op/kind`` per finding."""
+        if self.findings is None:
+            return "-"
+        shown = [f"{f['op'] or '(graph)'}/{f['kind']}" for f in self.findings]
+        if self.unexplained:
+            shown.append(f"+{len(self.unexplained)} unexplained")
+        return ", ".join(shown) or "nothing"
 
-def command(engine: str, profile: str) -> list[str]:
+    @property
+    def right(self) -> bool:
+        return self.findings is not None and not self.unexplained and blamed_right(self.blame, self.findings)
+
+
+def command(engine: str, profile: str | None, findings: str, first_report: bool) -> list[str]:
+    profile_args = [] if profile is None else [f"--hypothesis-profile={profile}"]
     return [
-        sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider",
-        f"--hypothesis-profile={profile}", "--engine", engine, "properties/",
+        sys.executable, "-m", "pytest", *(["-x"] if first_report else []), "-q", "-rf", "-p", "no:cacheprovider",
+        *profile_args, "--engine", engine, "--findings", findings, "properties/",
     ]
 
 
-def run_suite(name: str, engine: str, kind: str, profile: str, timeout: float) -> Outcome:
+def run_suite(name: str, engine: str, kind: str, profile: str | None, timeout: float, blame: tuple = (None, ()),
+              first_report: bool = False) -> Outcome:
     env = dict(os.environ, CI="true")
     start = time.perf_counter()
-    try:
-        proc = subprocess.run(command(engine, profile), cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        return Outcome(name, kind, "TIMEOUT", time.perf_counter() - start, f"no verdict within {timeout:g} s", out)
-    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        findings_path = os.path.join(tmp, "findings.json")
+        try:
+            proc = subprocess.run(command(engine, profile, findings_path, first_report), cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+            return Outcome(name, kind, "TIMEOUT", time.perf_counter() - start, f"no verdict within {timeout:g} s", out,
+                           blame=blame)
+        seconds = time.perf_counter() - start
+        try:
+            with open(findings_path, encoding="utf-8") as handle:
+                written = json.load(handle)
+        except (OSError, ValueError):
+            written = None
     output = proc.stdout + proc.stderr
+    findings = None if written is None else written["findings"]
+    unexplained = None if written is None else written["unexplained"]
     failed = FAILED_LINE.findall(output)
     if proc.returncode == 1 and failed:
         test, message = failed[0]
         check = CHECK_NAME.search(message or "")
-        return Outcome(name, kind, "yes", seconds, test + (f" ({check.group(1)})" if check else ""), output)
+        return Outcome(name, kind, "yes", seconds, test + (f" ({check.group(1)})" if check else ""), output,
+                       findings, unexplained, blame)
     if proc.returncode == 0:
-        return Outcome(name, kind, "NO", seconds, "-", output)
+        return Outcome(name, kind, "NO", seconds, "-", output, findings, unexplained, blame)
     errors = ERROR_LINE.findall(output)
     what = f"pytest exit {proc.returncode}" + (f": ERROR {errors[0]}" if errors else "")
-    return Outcome(name, kind, "ERROR", seconds, what, output)
+    return Outcome(name, kind, "ERROR", seconds, what, output, findings, unexplained, blame)
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def compare_alternatives(outcome: Outcome, engine: str) -> None:
@@ -100,9 +144,9 @@ def compare_alternatives(outcome: Outcome, engine: str) -> None:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    header = ("mutant", "kind", "killed", "seconds", "fixed points", "gradcheck", "caught by")
-    rows = [(o.name, o.kind, o.verdict, f"{o.seconds:.1f}", o.fixed_points, o.gradcheck, o.caught_by)
-            for o in outcomes]
+    header = ("mutant", "kind", "killed", "seconds", "blamed", "right", "fixed points", "gradcheck", "caught by")
+    rows = [(o.name, o.kind, o.verdict, f"{o.seconds:.1f}", o.blamed, "yes" if o.right else "NO", o.fixed_points,
+             o.gradcheck, o.caught_by) for o in outcomes]
     last = len(header) - 1
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(last)]
     lines = []
@@ -116,10 +160,10 @@ def table(outcomes: list[Outcome]) -> str:
 
 def kind_summary(outcomes: list[Outcome]) -> str:
     """Per kind of bug: how many mutants, and how many the suite and each alternative catch."""
-    header = ("kind", "mutants", "suite", "fixed points", "gradcheck")
+    header = ("kind", "mutants", "suite", "blamed right", "fixed points", "gradcheck")
 
     def counts(label: str, group: list[Outcome]) -> tuple[str, ...]:
-        return (label, str(len(group)), str(sum(o.killed for o in group)),
+        return (label, str(len(group)), str(sum(o.killed for o in group)), str(sum(o.right for o in group)),
                 str(sum(o.fixed_points == "caught" for o in group)), str(sum(o.gradcheck == "caught" for o in group)))
 
     kinds = dict.fromkeys(o.kind for o in outcomes)
@@ -134,7 +178,10 @@ def kind_summary(outcomes: list[Outcome]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mutant_engines", description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
-    parser.add_argument("--profile", default="mutants", help="hypothesis profile (default: mutants)")
+    parser.add_argument("--profile", default=None,
+                        help="hypothesis profile (default: mutants; with --first-report: ci, as CI=true loads it)")
+    parser.add_argument("--first-report", action="store_true",
+                        help="run CI=true pytest properties/ -x as a CI user does (shrinking on): time to first report")
     parser.add_argument("--jobs", type=int, default=2, help="parallel pytest runs (default: 2)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default: 900)")
     parser.add_argument("--logs", metavar="DIR", help="write each run's pytest output to DIR/NAME.log")
@@ -147,21 +194,24 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in selected if n not in available]
     if unknown:
         parser.error(f"unknown mutants: {', '.join(unknown)} (available: {', '.join(available)})")
-    runs = [] if args.no_control else [("(control)", CONTROL, "the correct engine")]
-    runs += [(name, f"mutant_engines.{name}:Value", load(name).KIND) for name in selected]
+    profile = args.profile or (None if args.first_report else "mutants")
+    runs = [] if args.no_control else [("(control)", CONTROL, "the correct engine", (None, ()))]
+    runs += [(name, f"mutant_engines.{name}:Value", load(name).KIND, load(name).BLAME) for name in selected]
 
     start = time.perf_counter()
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         # the control first: it is the longest run (the whole suite passes)
-        futures = [pool.submit(run_suite, name, engine, kind, args.profile, args.timeout) for name, engine, kind in runs]
+        futures = [pool.submit(run_suite, name, engine, kind, profile, args.timeout, blame, args.first_report)
+                   for name, engine, kind, blame in runs]
         for done, future in enumerate(as_completed(futures), 1):
             o = future.result()
             outcomes[o.name] = o
             if args.logs:
                 Path(args.logs).mkdir(parents=True, exist_ok=True)
                 (Path(args.logs) / f"{o.name.strip('()')}.log").write_text(o.output)
-            print(f"[{done}/{len(runs)}] {o.name}: {o.verdict} ({o.seconds:.1f} s)", file=sys.stderr, flush=True)
+            right = "" if o.name == "(control)" else f", blamed {o.blamed}: {'right' if o.right else 'WRONG'}"
+            print(f"[{done}/{len(runs)}] {o.name}: {o.verdict} ({o.seconds:.1f} s{right})", file=sys.stderr, flush=True)
     total = time.perf_counter() - start
 
     ordered = [outcomes[name] for name in selected]
@@ -169,18 +219,21 @@ def main(argv: list[str] | None = None) -> int:
         compare_alternatives(o, f"mutant_engines.{o.name}:Value")
     print(table(ordered))
     killed = sum(o.killed for o in ordered)
+    right = sum(o.right for o in ordered)
     seconds = sorted(o.seconds for o in ordered if o.killed)
-    median = f"; median time to kill {seconds[len(seconds) // 2]:.1f} s" if seconds else ""
-    print(f"\nkilled {killed}/{len(ordered)} mutants{median}; total wall time {total:.1f} s "
-          f"(sum of runs {sum(o.seconds for o in outcomes.values()):.1f} s, {args.jobs} jobs, profile {args.profile})")
+    what = "time to first report" if args.first_report else "time to kill (whole suite, no shrinking)"
+    median = f"; median {what} {_median(seconds):.1f} s" if seconds else ""
+    print(f"\nkilled {killed}/{len(ordered)} mutants, blamed right {right}/{len(ordered)}{median}; total wall time "
+          f"{total:.1f} s (sum of runs {sum(o.seconds for o in outcomes.values()):.1f} s, {args.jobs} jobs, "
+          f"profile {profile or 'ci'}{', -x' if args.first_report else ''})")
     print("\n" + kind_summary(ordered))
-    alive = [o for o in ordered if not o.killed]
+    alive = [o for o in ordered if not o.killed or not o.right]
     if alive:
-        print("not killed: " + ", ".join(f"{o.name} ({o.verdict})" for o in alive))
+        print("not killed or not blamed right: " + ", ".join(f"{o.name} ({o.verdict}, {o.blamed})" for o in alive))
     control = outcomes.get("(control)")
     if control is not None:
-        if control.verdict == "NO":
-            print(f"control: {CONTROL} passes the suite ({control.seconds:.1f} s)")
+        if control.verdict == "NO" and control.findings == []:
+            print(f"control: {CONTROL} passes the suite with no findings ({control.seconds:.1f} s)")
         else:
             print(f"CONTROL FAILED: the suite does not pass the correct engine {CONTROL} "
                   f"({control.verdict}: {control.caught_by}); the kills above may be false positives")
@@ -188,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.show_output:
         for o in alive:
             print(f"\n===== {o.name} ({o.verdict}) =====\n{o.output[-4000:]}")
-    if control is not None and control.verdict != "NO":
+    if control is not None and (control.verdict != "NO" or control.findings):
         return 2
     return 1 if alive else 0
 

@@ -3,6 +3,7 @@
 import engine.value
 
 KIND = "tiny-only"
+BLAME = ('exp', 'forward')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 
 class Value(engine.value.Value):

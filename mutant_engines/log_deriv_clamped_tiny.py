@@ -5,6 +5,7 @@ import math
 import engine.value
 
 KIND = "tiny-only"
+BLAME = ('log', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 
 class Value(engine.value.Value):

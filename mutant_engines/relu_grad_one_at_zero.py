@@ -3,6 +3,7 @@
 import engine.value
 
 KIND = "zero-only"
+BLAME = ('relu', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 
 class Value(engine.value.Value):

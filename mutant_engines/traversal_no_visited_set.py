@@ -3,6 +3,7 @@
 import engine.value
 
 KIND = "wrong traversal"
+BLAME = (None, 'traversal')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 
 class Value(engine.value.Value):

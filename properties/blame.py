@@ -129,13 +129,13 @@ class Probe:
             nodes.append(Node(op="mul", args=(len(nodes) - 1, n)))
         return Case(Expression(len(inputs), tuple(nodes)), tuple(inputs))
 
-    def call_text(self, methods: dict[str, str]) -> str:
+    def call_text(self, templates: dict[str, str]) -> str:
         """The op as source: ``x0.tanh()``, ``x0 * x0``, ``x0 + 3.0``."""
         names = ["x0", "x0"] if self.same else [f"x{k}" for k in range(len(self.operands))]
         if self.spec.arity == 2 and self.constant is not None and not self.same:
             names = ["x0", repr(self.constant)]
         param = "" if self.param is None else repr(self.param)
-        return self.spec.render(names[: self.spec.arity], param, methods.get(self.op))
+        return self.spec.render(names[: self.spec.arity], param, templates.get(self.op))
 
     def describe(self) -> str:
         """``tanh(1e-100)``, ``x * x at x = 2.0``, ``3.0 - x at x = 1.5``."""
@@ -206,7 +206,7 @@ def _reproducer(engine: EngineUnderTest, probe: Probe, o: Oracles | None) -> str
     lines = [engine.import_line, ""]
     for k, x in enumerate(probe.operands):
         lines.append(f"x{k} = Value({x!r})  # exact: {float(x).hex()}")
-    call = probe.call_text(engine.methods)
+    call = probe.call_text(engine.templates)
     if probe.upstream is not None:
         lines.append(f"g = Value({probe.upstream!r})  # an upstream factor: out = op * g")
         lines.append(f"out = ({call}) * g")

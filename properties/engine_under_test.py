@@ -20,9 +20,11 @@ it inherits).
 from __future__ import annotations
 
 import importlib
+import inspect
+import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 
@@ -63,6 +65,7 @@ class EngineUnderTest:
     name: str  # MODULE:ATTR
     value_type: type
     aliases: tuple[tuple[str, str], ...] = ()  # (registry op, the engine's method name)
+    fixed_params: tuple[tuple[str, Any], ...] = ()  # (op, param) for methods that take no param (x.leaky_relu())
     _calls: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -70,27 +73,42 @@ class EngineUnderTest:
         return dict(self.aliases)
 
     def method(self, spec: OpSpec) -> str:
-        """The name this engine's op is reached by: the alias if one is given, else the registry's."""
-        return self.alias_map.get(spec.name, spec.method)
+        """The name this engine's op is reached by: the alias if one is given, else the registry's
+        method if the engine has it, else another common spelling of it that the engine has."""
+        alias = self.alias_map.get(spec.name)
+        if alias is not None:
+            return alias
+        if callable(getattr(self.value_type, spec.method, None)):
+            return spec.method
+        return next((m for m in spec.spellings if callable(getattr(self.value_type, m, None))), spec.method)
 
     def supports(self, spec: OpSpec) -> bool:
         return callable(getattr(self.value_type, self.method(spec), None))
 
+    def takes_param(self, spec: OpSpec) -> bool:
+        return spec.name not in dict(self.fixed_params)
+
     def call(self, spec: OpSpec) -> Callable:
         """``spec`` applied the way this engine spells it."""
         if spec.name not in self._calls:
-            self._calls[spec.name] = spec.call_via(self.method(spec))
+            self._calls[spec.name] = spec.call_via(self.method(spec), self.takes_param(spec))
         return self._calls[spec.name]
 
     @cached_property
     def calls(self) -> dict[str, Callable]:
-        """{op: callable} for the ops under another name (what Expression.run takes)."""
-        return {op: self.call(REGISTRY[op]) for op, _ in self.aliases if op in REGISTRY}
+        """{op: callable} for the ops this engine spells differently (what Expression.run takes)."""
+        return {name: self.call(spec) for name, spec in REGISTRY.items()
+                if self.supports(spec) and self.call(spec) is not spec.call}
 
-    @property
-    def methods(self) -> dict[str, str]:
-        """{op: method} for the ops under another name (what Expression.source takes)."""
-        return self.alias_map
+    @cached_property
+    def templates(self) -> dict[str, str]:
+        """{op: source template} for the ops this engine spells differently (what Expression.source takes)."""
+        out = {}
+        for name, spec in REGISTRY.items():
+            template = spec.template(self.method(spec), self.takes_param(spec))
+            if self.supports(spec) and template != spec.source:
+                out[name] = template
+        return out
 
     @property
     def ops(self) -> list[str]:
@@ -113,7 +131,7 @@ class EngineUnderTest:
     def source(self, expression: Any, name: str = "f") -> str:
         """Python source of ``expression`` as this engine's users would write it (aliases applied)."""
         try:
-            return expression.source(name, methods=self.methods)
+            return expression.source(name, templates=self.templates)
         except TypeError:  # a Function: its text is fixed
             return expression.source(name)
 
@@ -157,7 +175,41 @@ def load_engine(name: str | None = None, aliases: Mapping[str, str] | None = Non
     for op, method in aliases.items():
         if not callable(getattr(obj, method, None)):
             raise EngineSpecError(f"alias {op}={method}: {name} has no method {method!r}")
-    return EngineUnderTest(name, obj, tuple(sorted(aliases.items())))
+    engine = EngineUnderTest(name, obj, tuple(sorted(aliases.items())))
+    fixed = tuple((spec.name, _own_param(engine, spec)) for spec in REGISTRY.values()
+                  if spec.param_optional and engine.supports(spec) and not _accepts_param(obj, engine.method(spec)))
+    return replace(engine, fixed_params=fixed) if fixed else engine
+
+
+def _accepts_param(value_type: type, method: str) -> bool:
+    """Can the method be called with one positional argument (the op's param)?"""
+    try:
+        signature = inspect.signature(getattr(value_type(1.0), method))
+    except (TypeError, ValueError):
+        return True
+    kinds = [p.kind for p in signature.parameters.values()]
+    return any(k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                     inspect.Parameter.VAR_POSITIONAL) for k in kinds)
+
+
+def _own_param(engine: EngineUnderTest, spec: OpSpec) -> Any:
+    """The param a method without one uses (leaky_relu's slope: -leaky_relu(-1)), else the spec's default."""
+    try:
+        out = getattr(engine.value_type(-1.0), engine.method(spec))()
+        slope = -float(out.data)
+        if math.isfinite(slope) and 0.0 <= slope < 1.0:
+            return slope
+    except Exception:
+        pass
+    return spec.default_param
+
+
+def restrict_params(engine: EngineUnderTest) -> None:
+    """Make the registry draw only the params ``engine`` can take: an op whose method takes no
+    param (``x.leaky_relu()``) is verified at the engine's own fixed param."""
+    for op, param in engine.fixed_params:
+        spec = REGISTRY[op]
+        REGISTRY[op] = replace(spec, params=lambda draw, p=param: p, edge_params=(param,))
 
 
 _current: EngineUnderTest | None = None
@@ -169,6 +221,7 @@ def select_engine(name: str | None = None, aliases: Mapping[str, str] | None = N
     if aliases is None:
         aliases = parse_aliases([os.environ.get(ALIAS_ENV_VAR, "")], ALIAS_ENV_VAR)
     _current = load_engine(name, aliases)
+    restrict_params(_current)
     return _current
 
 

@@ -48,7 +48,6 @@ import unittest
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 CHECK_NAMES = ("forward", "gradient", "torch")
 MAX_CHUNK = 10_000  # examples in one hypothesis run
 REDIS_KEY_PREFIX = b"gradproof-example:"
@@ -98,17 +97,6 @@ class Failure:
     property: str
     message: str
     path: str | None  # the corpus entry written, if the failing case was captured
-
-
-def limit_shrinking(seconds: float) -> None:
-    """Hypothesis shrinks a failure for up to 300 s; a campaign wants it bounded by its own
-    budget.  The limit is a private constant of hypothesis: best effort, ignored if it moves."""
-    try:
-        from hypothesis.internal.conjecture import engine as conjecture_engine
-    except ImportError:
-        return
-    if hasattr(conjecture_engine, "MAX_SHRINKING_SECONDS"):
-        conjecture_engine.MAX_SHRINKING_SECONDS = max(1, int(seconds))
 
 
 def run_property(prop: FuzzProperty, engine, *, max_examples: int, seed: int | None, database, corpus: Path,
@@ -210,6 +198,8 @@ def worker(index: int, config: dict, emit) -> None:
     """Fuzz until ``config["deadline"]`` (a time.time()), reporting through ``emit(message)``."""
     try:
         engine = _prepare(config)
+        from properties.shrinking import limit_shrinking
+
         limit_shrinking(config["shrink_seconds"])
         properties = select(fuzz_properties(engine), config["patterns"])
         database = open_database(config["database"], config["redis"])

@@ -49,6 +49,7 @@ from reference.ops import REGISTRY
 OPS_ENV_VAR = "GRADPROOF_OPS"  # comma-separated modules, like --ops-module
 ENGINE_KEY = pytest.StashKey[EngineUnderTest]()  # the engine chosen at configure time
 PACKAGE_DIR = Path(__file__).resolve().parent
+SHRINK_SECONDS = 10.0
 
 # No deadline anywhere: an example's cost depends on the mpmath precision it needs, not on a bug.
 settings.register_profile("dev", max_examples=100, deadline=None, print_blob=True)
@@ -92,6 +93,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"import MODULE before collection so it can register op specs (also ${OPS_ENV_VAR})")
     group.addoption("--not-an-op", action="append", default=[], metavar="NAME",
                     help="a public method of the engine that is API, not an op (exempt from the coverage gate)")
+    group.addoption("--shrink-seconds", type=float, default=SHRINK_SECONDS, metavar="N",
+                    help=f"shrink the run's first failure for at most N seconds (default {SHRINK_SECONDS:g}), "
+                         "later ones for a fifth of that: blame gives the minimal case anyway")
     group.addoption("--findings", default=None, metavar="PATH",
                     help="write the run's findings (one per root cause) as JSON to PATH (README: 'Findings')")
     group.addoption("--corpus", action="append", default=[], metavar="DIR",
@@ -264,6 +268,15 @@ class CauseFirst:
 
     def __str__(self) -> str:
         return f"{self.lead()}\n{self.original}"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    config = item.config
+    if ENGINE_KEY in config.stash:
+        from properties.shrinking import limit_shrinking
+
+        budget = config.getoption("--shrink-seconds")
+        limit_shrinking(budget if not config.stash.get(FAILED_KEY, None) else max(1.0, budget / 5))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -19,6 +19,7 @@ to the most recent node (chains) and the op choice to the first registered op
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -26,8 +27,9 @@ from hypothesis import strategies as st
 
 from reference.domains import Domain
 from reference.expression import Expression, Node
-from reference.error_bounds import IllConditioned, check_operand, forward_error
-from reference.mp_backend import MPScalar, OutOfDomain, mp_scalar_type, mp_value
+from reference.error_bounds import UNDERFLOW, UNIT_ROUNDOFF, IllConditioned, check_operand
+from reference.float_context import FLOAT
+from reference.mp_backend import mp_scalar_type, mp_value
 from reference.ops import REGISTRY, OpSpec
 from properties.values import floats_in
 
@@ -70,7 +72,7 @@ def _index(draw, n: int) -> int:
     """An index below ``n`` drawn from a fixed range, so that a replayed or mutated choice
     sequence stays valid when the number of candidates changes (fewer invalid examples);
     it still shrinks to 0."""
-    return draw(st.integers(0, 255)) % n
+    return draw(BYTE) % n
 
 
 def _pick(draw, candidates: list[int], unused: set[int], avoid: int | None = None) -> int:
@@ -78,38 +80,43 @@ def _pick(draw, candidates: list[int], unused: set[int], avoid: int | None = Non
     half of those times (this builds depth and keeps what is drawn live); otherwise any
     node, which builds shared subexpressions."""
     fresh = [i for i in candidates if i in unused and i != avoid]
-    mode, index = draw(st.integers(0, 4)), draw(st.integers(0, 255))  # always two choices
+    mode, index = draw(_MODE), draw(BYTE)  # always two choices
     if fresh and mode < 4:
         return fresh[0 if mode < 2 else index % len(fresh)]
     return candidates[index % len(candidates)]
 
 
 class _Builder:
-    """The DAG being drawn, with each node's value (in mpmath), the rounding error a correct
-    engine may have accumulated in it, and its amplification: the largest product of
-    partial derivatives along any path into it, which bounds the gradients it can produce."""
+    """The DAG being drawn, with each node's value, the rounding error a correct engine may
+    have accumulated in it, and its amplification: the largest product of partial derivatives
+    along any path into it, which bounds the gradients it can produce.
+
+    Values and errors are tracked in floats (each op's definition evaluated in float64, see
+    :mod:`reference.float_context`): the float value is itself a correct engine's, within the
+    tracked error of the truth, so every decision is made with twice that error as margin, and
+    only an op whose float evaluation overflows or is undefined is evaluated in mpmath.  The
+    judgment of a case is always made in mpmath (:mod:`reference.error_bounds`)."""
 
     def __init__(self, inputs: tuple[float, ...]):
-        scalar = mp_scalar_type(_TRACKING_DPS)
         self.nodes: list[Node] = [Node(input=k) for k in range(len(inputs))]
-        self.values: list = [scalar.leaf(x) for x in inputs]
-        self.errors: list = [0] * len(inputs)
-        self.amplification: list = [1] * len(inputs)
+        self.values: list[float] = [float(x) for x in inputs]
+        self.errors: list[float] = [0.0] * len(inputs)
+        self.amplification: list[float] = [1.0] * len(inputs)
+        self.used: set[int] = set()
 
     def value_nodes(self) -> tuple[list[int], set[int]]:
         """Nodes that hold values (newest first), and those that nothing uses yet."""
-        used = {a for node in self.nodes for a in node.args}
         newest_first = [i for i in range(len(self.nodes) - 1, -1, -1) if self.nodes[i].const is None]
-        return newest_first, set(newest_first) - used
+        return newest_first, set(newest_first) - self.used
 
     def admits(self, spec: OpSpec, k: int, param, i: int) -> bool:
         """Node ``i`` may be operand ``k`` of ``spec``: inside the domain, and far enough from
         its edges, kinks and poles that a correct engine's rounding cannot cross them."""
-        value, error = self.values[i].value, self.errors[i]
-        if not spec.operand_domains(param)[k].contains(float(value)):
+        value, error = self.values[i], self.errors[i]
+        if not spec.operand_domains(param)[k].contains(value):
             return False
         try:
-            check_operand(spec, k, value, error, param)
+            check_operand(spec, k, value, 2.0 * error, param)  # 2x: the float value is off by up to error
         except IllConditioned:
             return False
         return True
@@ -117,26 +124,32 @@ class _Builder:
     def constant(self, value: float) -> int:
         self.nodes.append(Node(const=value))
         self.values.append(value)
-        self.errors.append(0)
-        self.amplification.append(0)
+        self.errors.append(0.0)
+        self.amplification.append(0.0)
         return len(self.nodes) - 1
 
     def apply(self, spec: OpSpec, args: tuple[int, ...], param=None) -> bool:
         """Append ``spec`` applied to ``args``, unless its gradients could overflow float64."""
         operands = [self.values[a] for a in args]
+        extra = [] if param is None else [param]
         try:
-            value = spec.call(*operands) if param is None else spec.call(*operands, param)
-        except OutOfDomain:
+            value = float(spec.mp(FLOAT, *operands, *extra))
+            partials = [float(d) for d in spec.partials(FLOAT, *operands, *extra)]
+        except (ArithmeticError, ValueError):
             return False
-        plain = [o.value if isinstance(o, MPScalar) else o for o in operands]
-        partials = spec.partials(value.ctx, *plain) if param is None else spec.partials(value.ctx, *plain, param)
-        amplification = max([1] + [abs(d) * self.amplification[a] for d, a in zip(partials, args)])
-        if amplification > MAX_AMPLIFICATION:
+        if not (math.isfinite(value) and all(math.isfinite(d) for d in partials)):
+            exact = _exact(spec, operands, extra)  # too close to call in floats
+            if exact is None:
+                return False
+            value, partials = exact
+        amplification = max([1.0] + [abs(d) * self.amplification[a] for d, a in zip(partials, args)])
+        if not amplification <= MAX_AMPLIFICATION:
             return False
         self.nodes.append(Node(op=spec.name, args=args, param=param))
         self.values.append(value)
-        self.errors.append(forward_error(spec, plain, [self.errors[a] for a in args], param, value.value, partials))
+        self.errors.append(_float_error(spec, operands, [self.errors[a] for a in args], param, value, partials))
         self.amplification.append(amplification)
+        self.used.update(args)
         return True
 
     def trim(self) -> None:
@@ -146,6 +159,45 @@ class _Builder:
                 column.pop()
 
 
+def _exact(spec: OpSpec, operands: list[float], extra: list) -> tuple[float, list[float]] | None:
+    """The op's value and partials in mpmath (where floats overflow or lose them), or None if not finite."""
+    ctx = mp_scalar_type(_TRACKING_DPS).ctx
+    values = [ctx.mpf(v) for v in operands]
+    try:
+        value = spec.mp(ctx, *values, *extra)
+        partials = [float(d) for d in spec.partials(ctx, *values, *extra)]
+    except (ArithmeticError, ValueError):
+        return None
+    value = float(value)
+    if not (math.isfinite(value) and all(math.isfinite(d) for d in partials)):
+        return None
+    return value, partials
+
+
+def _float_error(spec: OpSpec, values: list[float], errors: list[float], param, out: float, partials) -> float:
+    """:func:`reference.error_bounds.forward_error`, estimated in floats."""
+    if out == 0.0 and not any(errors):
+        return 0.0
+    extra = [] if param is None else [param]
+    propagated = math.fsum(abs(d) * e for d, e in zip(partials, errors))
+    if any(errors):
+        for signs in ((-1, -1), (-1, 1), (1, -1), (1, 1))[: 2 ** len(values)]:
+            corner = [v + s * e for v, s, e in zip(values, signs, errors)]
+            try:
+                shifted = float(spec.mp(FLOAT, *corner, *extra))
+            except (ArithmeticError, ValueError):
+                shifted = math.inf
+            propagated = max(propagated, abs(shifted - out))
+    own = float(spec.forward_ulps(FLOAT, *values, *extra)) * UNIT_ROUNDOFF * abs(out)
+    return propagated + own + (0.0 if spec.exact_underflow else UNDERFLOW)
+
+
+MORE_ODDS = 15  # another op with odds 15:1 at each step: 16 ops on average, fewer when shrunk
+_MORE = st.integers(0, MORE_ODDS)
+BYTE = st.integers(0, 255)
+_MODE = st.integers(0, 4)
+_SHAPE = st.integers(0, 9)
+_FOCUS = st.integers(0, 2)
 MAX_AMPLIFICATION = 1e200  # leaves room below float64's 1.8e308 for the values themselves
 
 
@@ -163,7 +215,7 @@ def _try_op(draw, spec: OpSpec, dag: _Builder) -> bool:
     if spec.arity == 1:
         return dag.apply(spec, (first,), param)
     seconds = [i for i in candidates if dag.admits(spec, 1, None, i)]
-    shape, constant = draw(st.integers(0, 9)), draw(floats_in(spec.operand_domains()[1]))
+    shape, constant = draw(_SHAPE), draw(floats_in(spec.operand_domains()[1]))
     second = _pick(draw, seconds or candidates, unused, avoid=first)
     if spec.constant_operand and (not seconds or shape < 2):
         return dag.apply(spec, (first, dag.constant(constant)))  # x + 3.0
@@ -203,7 +255,8 @@ def cases(
 ) -> Case:
     """Random expression DAGs over ``ops`` (default: every registered op) with valid inputs.
 
-    ``min_ops``/``max_ops`` bound the number of op nodes drawn; then the ops
+    ``min_ops``/``max_ops`` bound the number of op nodes drawn (after ``min_ops``, each
+    step decides whether to draw one more, so shrinking removes ops); then the ops
     that nothing uses are folded into one root with binary ops (up to
     ``max_ops - 1`` more), so that everything drawn counts.  ``max_inputs``
     bounds the number of inputs; ``include``
@@ -217,15 +270,15 @@ def cases(
         raise ValueError(f"need 1 <= min_ops <= max_ops, got min_ops={min_ops}, max_ops={max_ops}")
     if max_inputs < 1:
         raise ValueError(f"max_inputs must be >= 1, got {max_inputs}")
-    # The size first: hypothesis extends a novel prefix by at most 5x its simplest
-    # completion, and a prefix that fixes the size completes to an example that large.
-    n_ops = draw(st.integers(min_ops, max_ops))
     n_inputs = draw(st.integers(1, max_inputs))
     inputs = tuple(draw(floats_in(leaf_domain)) for _ in range(n_inputs))
     dag = _Builder(inputs)
-    for _ in range(n_ops):
+    for n_ops in range(max_ops):
+        # "one more op?" at each step (like st.lists): shrinking that stops early removes ops
+        if n_ops >= min_ops and draw(_MORE) == 0:
+            break
         start = _index(draw, len(specs))
-        focus = include is not None and draw(st.integers(0, 2)) == 0
+        focus = include is not None and draw(_FOCUS) == 0
         order = ([REGISTRY[include]] if focus else []) + [specs[(start + k) % len(specs)] for k in range(len(specs))]
         for spec in order:  # the drawn op, or the next one that applies here
             if _try_op(draw, spec, dag):

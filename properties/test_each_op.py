@@ -109,6 +109,7 @@ def test_relu_at_zero_follows_torch(engine):
     y = engine.apply("relu", x)
     y.backward()
     if not (y.data == 0.0 and x.grad == 0.0):
+        case = Case(Expression(1, (Node(input=0), Node(op="relu", args=(0,)))), (0.0,))
         raise CheckFailure(f"relu at 0: value {y.data!r} (expected 0.0), gradient {x.grad!r} (torch: 0.0)\n"
                            f"Reproducer:\n{engine.import_line}\nx = Value(0.0); y = x.relu(); y.backward(); "
-                           "print(y.data, x.grad)  # expected 0.0 0.0")
+                           "print(y.data, x.grad)  # expected 0.0 0.0", check="relu at 0", case=case, engine=engine)

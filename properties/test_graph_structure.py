@@ -73,7 +73,8 @@ def test_tree_and_dag_give_the_same_gradient(engine, case):
                 "grads = []\nfor f in (f_dag, f_tree):\n    leaves = [Value(x) for x in inputs]\n"
                 "    f(*leaves).backward()\n    grads.append([leaf.grad for leaf in leaves])\n"
                 f"print(grads[0][{k}], grads[1][{k}], abs(grads[0][{k}] - grads[1][{k}]) <= {allowed!r})"
-                "  # expected True"
+                "  # expected True",
+                check="tree vs DAG", case=[case, tree], engine=engine,
             )
 
 
@@ -106,17 +107,24 @@ def test_a_node_used_many_times_gets_the_sum_of_its_uses(engine, case):
 def test_a_reused_intermediate_doubles_exactly(engine, n, x):
     """micrograd's issue 2 / PR 64: a = x; b = a + a; c = b + b; ... after n doublings
     d/dx = 2**n exactly (every step is exact in float64)."""
-    leaf = engine.value_type(x)
-    out = leaf
-    for _ in range(n):
-        out = engine.apply("add", out, out)
-    out.backward()
+    nodes = [Node(input=0)] + [Node(op="add", args=(k, k)) for k in range(n)]
+    case = Case(Expression(1, tuple(nodes)), (x,))
+    try:
+        leaf = engine.value_type(x)
+        out = leaf
+        for _ in range(n):
+            out = engine.apply("add", out, out)
+        out.backward()
+    except Exception as error:
+        raise CheckFailure(f"reused intermediate FAILED: the engine raised {type(error).__name__}: {error}",
+                           check="reused intermediate", case=case, engine=engine) from error
     if leaf.grad != 2.0**n or out.data != x * 2.0**n:
         raise CheckFailure(
             f"reused intermediate FAILED after {n} doublings: value {out.data!r} (expected {x * 2.0**n!r}), "
             f"d/dx {leaf.grad!r} (expected {2.0**n!r})\n\nReproducer:\n{engine.import_line}\n"
             f"x = Value({x!r}); out = x\nfor _ in range({n}):\n    out = out + out\nout.backward()\n"
-            f"print(out.data, x.grad)  # expected {x * 2.0**n!r} {2.0**n!r}"
+            f"print(out.data, x.grad)  # expected {x * 2.0**n!r} {2.0**n!r}",
+            check="reused intermediate", case=case, engine=engine,
         )
 
 
@@ -163,12 +171,14 @@ def test_a_chain_deeper_than_the_recursion_limit(engine, case):
         engine.evaluate(case.expression, case.inputs)
     except EngineRaised as error:
         if not isinstance(error.error, RecursionError):
-            raise
+            raise CheckFailure(f"deep graph FAILED: the engine raised in {error.phase}: {type(error.error).__name__}: "
+                               f"{error.error}", check="deep graph", case=case, engine=engine) from None
         raise CheckFailure(
             f"deep graph FAILED: RecursionError on a chain of {case.expression.depth()} ops "
             f"(Python's default recursion limit is {DEFAULT_RECURSION_LIMIT}): backward must not recurse\n\n"
             f"Reproducer:\n{engine.import_line}\nx = Value(0.5)\ny = x\nfor _ in range(5000):\n"
-            "    y = y * 1.0\ny.backward()  # RecursionError\nprint(x.grad)  # expected 1.0"
+            "    y = y * 1.0\ny.backward()  # RecursionError\nprint(x.grad)  # expected 1.0",
+            check="deep graph", case=case, engine=engine,
         ) from None
     finally:
         sys.setrecursionlimit(limit)
@@ -193,7 +203,12 @@ def test_a_wide_sum_of_products(engine, width, seed):
     the other factor, and sums pass 1.0 on), and the value is within the running error bound."""
     xs, ys = _uniform_pairs(width, seed)
     expression = Expression(2 * width, tuple(_sum_of_products_nodes(width)))
-    result = engine.evaluate(expression, xs + ys)
+    case = Case(expression, tuple(xs + ys))
+    try:
+        result = engine.evaluate(expression, xs + ys)
+    except EngineRaised as error:
+        raise CheckFailure(f"wide sum FAILED: the engine raised in {error.phase}: {type(error.error).__name__}: "
+                           f"{error.error}", check="wide sum", case=case, engine=engine) from None
     grad_x, grad_y = result.gradient[:width], result.gradient[width:]
     reproducer = (
         f"Reproducer:\n{engine.import_line}\nimport random\nrng = random.Random({seed})\n"
@@ -207,7 +222,8 @@ def test_a_wide_sum_of_products(engine, width, seed):
         raise CheckFailure(
             f"wide sum FAILED: with {width} terms, d/dx{i} = {grad_x[i]!r} (expected y{i} = {ys[i]!r}) and "
             f"d/dy{i} = {grad_y[i]!r} (expected x{i} = {xs[i]!r}); {len(wrong)} terms wrong\n\n{reproducer}"
-            "print([i for i in range(len(xs)) if X[i].grad != ys[i] or Y[i].grad != xs[i]][:10])  # expected []"
+            "print([i for i in range(len(xs)) if X[i].grad != ys[i] or Y[i].grad != xs[i]][:10])  # expected []",
+            check="wide sum", case=case, engine=engine,
         )
     root, leaves = mp_value(expression, xs + ys)
     exact, allowed = float(root.value), SAFETY * error_bounds(root, leaves).value
@@ -215,7 +231,8 @@ def test_a_wide_sum_of_products(engine, width, seed):
         raise CheckFailure(
             f"wide sum FAILED: value {result.value!r}, exact {exact!r}, error "
             f"{abs(result.value - exact):.3g} > allowed {allowed:.3g} ({width} terms)\n\n{reproducer}"
-            f"print(total.data, abs(total.data - {exact!r}) <= {allowed!r})  # expected True"
+            f"print(total.data, abs(total.data - {exact!r}) <= {allowed!r})  # expected True",
+            check="wide sum", case=case, engine=engine,
         )
 
 

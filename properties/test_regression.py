@@ -80,4 +80,5 @@ def test_corpus_entry(engine, corpus_entry):
     except Skip as skip:
         pytest.skip(skip.reason)
     except CheckFailure as failure:
-        raise CheckFailure(f"corpus entry {path}\nnote: {entry['note']}\n\n{failure}") from None
+        raise CheckFailure(f"corpus entry {path}\nnote: {entry['note']}\n\n{failure}", check=failure.check,
+                           case=failure.case, engine=failure.engine, mismatch=failure.mismatch) from None

@@ -188,7 +188,7 @@ def reproducer(call: str, logits: list[float], naive: bool = False) -> str:
         "Reproducer (runs without gradproof):",
         ENGINE.import_line,
         "",
-        functions.source(ENGINE.methods) + (NAIVE_SOURCE if naive else ""),
+        functions.source(ENGINE.templates) + (NAIVE_SOURCE if naive else ""),
         f"logits = [Value(x) for x in {logits!r}]",
         call,
     ])

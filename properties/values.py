@@ -9,16 +9,30 @@ own edges.  Shrinking goes towards small ordinary numbers first.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from hypothesis import strategies as st
 
 from reference.domains import Domain
 
+_KIND = st.integers(0, 2)
+_ORDINARY = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
+_MANTISSA = st.floats(1.0, 10.0, exclude_max=True)
+_CHOICE = st.integers(0, 255)
 TINY_EDGES = (5e-324, 2.2250738585072014e-308, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-8)
+
+
+@lru_cache(maxsize=1024)
+def _edges(domain: Domain) -> tuple[float, ...]:
+    return tuple(_edge_values(domain))
 
 
 def edge_values(domain: Domain) -> list[float]:
     """The points of ``domain`` where engines break: zeros, tiny and extreme magnitudes, its limits."""
+    return list(_edges(domain))
+
+
+def _edge_values(domain: Domain) -> list[float]:
     points = domain.edges() + [p for t in TINY_EDGES for p in (t, -t) if domain.contains(p)]
     points += [math.nextafter(p, 0.0) for p in (domain.lo, domain.hi) if domain.contains(math.nextafter(p, 0.0))]
     unique: list[float] = []
@@ -28,25 +42,34 @@ def edge_values(domain: Domain) -> list[float]:
     return unique
 
 
-@st.composite
-def floats_in(draw, domain: Domain) -> float:
+def floats_in(domain: Domain) -> st.SearchStrategy[float]:
     """Floats of ``domain``: ordinary values, every magnitude, and the domain's edges.
 
     Every draw makes the same five choices whatever kind of value it returns,
     so that hypothesis' mutations of a choice sequence stay aligned (no overruns).
-    Shrinks towards ordinary values near 0.
+    Shrinks towards ordinary values near 0.  (One strategy object per domain.)
     """
     if not isinstance(domain, Domain):
         raise TypeError(f"floats_in needs a Domain, got {type(domain).__name__}")
-    edges = edge_values(domain)
+    return _floats_in(domain)
+
+
+@lru_cache(maxsize=4096)
+def _floats_in(domain: Domain) -> st.SearchStrategy[float]:
+    return _draw_float(domain)
+
+
+@st.composite
+def _draw_float(draw, domain: Domain) -> float:
+    edges = _edges(domain)
     smallest = max(domain.min_abs, 1e-300)
     low = math.floor(math.log10(smallest))
     high = max(low, math.floor(math.log10(domain.max_abs)) if domain.max_abs > 0 else low)
-    kind = draw(st.integers(0, 2))  # 0: ordinary, 1: any magnitude, 2: an edge
-    ordinary = draw(st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False))
-    mantissa = draw(st.floats(1.0, 10.0, exclude_max=True))
+    kind = draw(_KIND)  # 0: ordinary, 1: any magnitude, 2: an edge
+    ordinary = draw(_ORDINARY)
+    mantissa = draw(_MANTISSA)
     exponent = draw(st.integers(low, high))
-    choice = draw(st.integers(0, 255))
+    choice = draw(_CHOICE)
     if kind == 0:
         return domain.clip(ordinary)
     if kind == 1:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable, Mapping, Sequence
 
-from reference.ops import REGISTRY
+from reference.ops import REGISTRY, method_in
 
 
 @dataclass(frozen=True)
@@ -137,17 +137,17 @@ class Expression:
 
     # ----- source -----
 
-    def source(self, name: str = "f", methods: Mapping[str, str] | None = None) -> str:
+    def source(self, name: str = "f", templates: Mapping[str, str] | None = None) -> str:
         """The expression as a Python function; shared subexpressions get their own variable.
-        ``methods`` spells ops the engine's way (``{"log": "ln"}`` prints ``x0.ln()``)."""
+        ``templates`` spells ops the engine's way (``{"log": "{0}.ln()"}`` prints ``x0.ln()``)."""
         params = ", ".join(f"x{k}" for k in range(self.n_inputs))
-        return "\n".join([f"def {name}({params}):", *self._render(methods or {})[0]])
+        return "\n".join([f"def {name}({params}):", *self._render(templates or {})[0]])
 
     @cached_property
     def _creation_order(self) -> list[int]:
         return self._render({})[1]
 
-    def _render(self, method_of: Mapping[str, str]) -> tuple[list[str], list[int]]:
+    def _render(self, templates: Mapping[str, str]) -> tuple[list[str], list[int]]:
         """The body of :meth:`source`, and the op nodes in the order that running it creates them.
 
         Calling the expression creates its nodes in that same order, so that the source is a
@@ -182,14 +182,14 @@ class Expression:
                 continue
             spec = REGISTRY[node.op]
             operands = [text[a] if atomic[a] else f"({text[a]})" for a in node.args]
-            method = method_of.get(node.op)
-            expr = spec.render(operands, "" if node.param is None else _number(node.param), method)
+            template = templates.get(node.op) or spec.source
+            expr = spec.render(operands, "" if node.param is None else _number(node.param), template)
             if i != root and (uses.get(i, 0) > 1 or len(expr) > 60):
                 lines.append(f"    v{i} = {expr}")
                 text[i], atomic[i] = f"v{i}", True
                 created(i)
             else:
-                text[i], atomic[i] = expr, spec.template(method).startswith("{0}.")  # a method call binds tightest
+                text[i], atomic[i] = expr, template.startswith("{0}.")  # a method call binds tightest
                 inlined[i] = i != root
         lines.append(f"    return {text[root]}")
         if self.nodes[root].op is not None:
@@ -314,12 +314,17 @@ class Function:
     def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None) -> Any:
         return self.fn(*inputs, apply=_dispatch(calls or {}))
 
-    def source(self, name: str = "f", methods: Mapping[str, str] | None = None) -> str:
-        text = self.text
-        for op, method in (methods or {}).items():
-            if REGISTRY[op].source.startswith("{0}."):  # x.exp() -> x.my_exp(); operators stay
-                text = text.replace(f".{REGISTRY[op].method}(", f".{method}(")
-        return text
+    def source(self, name: str = "f", templates: Mapping[str, str] | None = None) -> str:
+        return respell(self.text, templates or {})
+
+
+def respell(text: str, templates: Mapping[str, str]) -> str:
+    """Source text with an engine's own method names: ``x.exp()`` -> ``x.my_exp()`` (operators stay)."""
+    for op, template in templates.items():
+        method = method_in(template)
+        if method is not None and REGISTRY[op].source.startswith("{0}."):
+            text = text.replace(f".{REGISTRY[op].method}(", f".{method}(")
+    return text
 
 
 def _dispatch(calls: Mapping[str, Callable]) -> Callable[..., Any]:

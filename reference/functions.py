@@ -92,10 +92,8 @@ def cross_entropy(logits, target):
 '''
 
 
-def source(methods: dict[str, str] | None = None) -> str:
-    """:data:`SOURCE` with an engine's own method names (``{"log": "ln"}``)."""
-    text = SOURCE
-    for op, method in (methods or {}).items():
-        if op in ("exp", "log"):
-            text = text.replace(f".{op}()", f".{method}()")
-    return text
+def source(templates: dict[str, str] | None = None) -> str:
+    """:data:`SOURCE` with an engine's own method names (``{"log": "{0}.ln()"}``)."""
+    from reference.expression import respell
+
+    return respell(SOURCE, templates or {})

@@ -60,6 +60,7 @@ class OpSpec:
     # how engines commonly build this op from others, at the values it would give them:
     # (operands[, param]) -> [(op, (value operands...), constant or param), ...]; blame probes these
     built_from: Callable[..., list] | None = None
+    spellings: tuple[str, ...] = ()  # other method names engines commonly give this same op (abs for __abs__)
     default_param: Any = None  # the param an engine's method uses when called without one
     param_optional: bool = False  # engines commonly spell the op without its param (x.leaky_relu())
     doc: str = ""
@@ -79,29 +80,37 @@ class OpSpec:
             return self.limits() if param is None else self.limits(param)
         return tuple((d.lo, d.hi) for d in self.operand_domains(param))
 
-    def render(self, operands: list[str], param: str = "", method: str | None = None) -> str:
+    def render(self, operands: list[str], param: str = "", template: str | None = None) -> str:
         """Python source for this op, given the source of its operands and of its param; with
-        ``method`` (an engine's own name for the op), as a call of that method."""
-        return self.template(method).format(*operands, p=param)
+        ``template`` (an engine's own spelling, see :meth:`template`) instead of ``source``."""
+        return (template or self.source).format(*operands, p=param)
 
-    def template(self, method: str | None = None) -> str:
+    def template(self, method: str | None = None, with_param: bool = True) -> str:
         """``source``, or for another method name ``{0}.name({1}, {p})``: the op as a method call
         on its first operand, with the other operands and the param as arguments (``x.__rsub__(c)``
-        is ``c - x``)."""
-        if method is None or method == self.method:
+        is ``c - x``); without the param if the engine's method takes none (``x.leaky_relu()``)."""
+        if (method is None or method == self.method) and with_param:
             return self.source
-        args = [f"{{{k}}}" for k in range(1, self.arity)] + (["{p}"] if self.has_param else [])
-        return f"{{0}}.{method}({', '.join(args)})"
+        args = [f"{{{k}}}" for k in range(1, self.arity)] + (["{p}"] if self.has_param and with_param else [])
+        return f"{{0}}.{method or self.method}({', '.join(args)})"
 
-    def call_via(self, method: str | None = None) -> Callable[..., Any]:
+    def call_via(self, method: str | None = None, with_param: bool = True) -> Callable[..., Any]:
         """``call``, or the same op reached through another method name (see :meth:`template`)."""
-        if method is None or method == self.method:
+        if (method is None or method == self.method) and with_param:
             return self.call
+        name, keep = method or self.method, self.arity - 1 + (1 if self.has_param and with_param else 0)
 
         def call(first, *rest):
-            return getattr(first, method)(*rest)
+            return getattr(first, name)(*rest[:keep])
 
         return call
+
+
+def method_in(template: str) -> str | None:
+    """The method name a template calls on its first operand (``{0}.ln()`` -> ``ln``), if any."""
+    if template.startswith("{0}.") and "(" in template:
+        return template[4:template.index("(")]
+    return None
 
 
 REGISTRY: dict[str, OpSpec] = {}
@@ -328,6 +337,116 @@ register(OpSpec(
     doc="relu'(0) = 0, as torch defines it",
 ))
 
+
+# ----- ops that published engines add --------------------------------------------------
+
+register(OpSpec(
+    name="abs", method="__abs__", spellings=("abs",), arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: abs(x), source="abs({0})",
+    mp=lambda ctx, x: ctx.fabs(x), partials=lambda ctx, x: (ctx.sign(x),),
+    domains=lambda: (Domain(-1e300, 1e300),), singular=lambda *p: ((0.0,),),
+    multilinear=True, exact_underflow=True, forward_ulps=lambda *a: 0.0, derivative_ulps=lambda *a: 0.0,
+    doc="|x|, also spelled x.abs(); abs'(0) = 0, as torch defines it",
+))
+register(OpSpec(
+    name="pos", method="__pos__", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: +x, source="+{0}",
+    mp=lambda ctx, x: +x, partials=lambda ctx, x: (1,),
+    domains=lambda: (Domain(),), singular=_no_singular,
+    multilinear=True, exact_underflow=True, forward_ulps=lambda *a: 0.0, derivative_ulps=lambda *a: 0.0,
+    doc="+x: the same value, and a gradient that flows through it",
+))
+register(OpSpec(
+    name="sqrt", method="sqrt", arity=1, limits=lambda: ((0.0, math.inf),),
+    call=lambda x: x.sqrt(), source="{0}.sqrt()", built_from=lambda x: [("pow", (x,), 0.5)],
+    mp=lambda ctx, x: ctx.sqrt(x), partials=lambda ctx, x: (1 / (2 * ctx.sqrt(x)),),
+    # x = 0 is left out: the slope is infinite there
+    domains=lambda: (Domain(0.0, FLOAT_MAX, min_abs=5e-324, zero=False),), singular=lambda *p: ((0.0,),),
+    forward_ulps=lambda ctx, x: _pow_ulps(ctx, x, 0.5),  # x ** 0.5 (via exp and log) is legitimate
+    derivative_ulps=lambda ctx, x: 2.0 + _pow_ulps(ctx, x, -0.5),
+))
+register(OpSpec(
+    name="tan", method="tan", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: x.tan(), source="{0}.tan()", built_from=lambda x: [("sin", (x,), None), ("cos", (x,), None)],
+    mp=lambda ctx, x: ctx.tan(x), partials=lambda ctx, x: (1 / ctx.cos(x) ** 2,),
+    # no hole at the poles pi/2 + k pi: no float64 is one, and rounding that crosses one makes the bound vacuous
+    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular, periodic=True,
+    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS + 2.0,  # sin(x) / cos(x) is legitimate
+    derivative_ulps=lambda *a: 8.0, derivative_scale=lambda ctx, x: (1 + ctx.tan(x) ** 2,),
+))
+
+
+def _draw_slope(draw):
+    from hypothesis import strategies as st
+
+    listed, index, anywhere = draw(st.booleans()), draw(st.integers(0, 255)), draw(st.floats(0.0, 1.0))
+    return round(anywhere, 3) if not listed else SLOPES[index % len(SLOPES)]
+
+
+SLOPES = (0.01, 0.1, 0.2, 0.02, 0.3, 0.0, 0.5)
+
+register(OpSpec(
+    name="leaky_relu", method="leaky_relu", arity=1, limits=lambda *p: ((-math.inf, math.inf),),
+    call=lambda x, s: x.leaky_relu(s), source="{0}.leaky_relu({p})",
+    torch_call=lambda x, s: __import__("torch").nn.functional.leaky_relu(x, s),
+    mp=lambda ctx, x, s: x if x > 0 else s * x, partials=lambda ctx, x, s: (ctx.one if x > 0 else ctx.mpf(s),),
+    domains=lambda s: (Domain(-1e300, 1e300),), params=_draw_slope, singular=lambda *p: ((0.0,),),
+    multilinear=True, forward_ulps=lambda *a: 1.0, derivative_ulps=lambda *a: 0.0,
+    edge_params=(0.01, 0.2), default_param=0.01, param_optional=True,
+    doc="x for x > 0, slope * x below; the slope at 0 is the negative slope, as torch defines it",
+))
+register(OpSpec(
+    name="softplus", method="softplus", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: x.softplus(), source="{0}.softplus()",
+    built_from=lambda x: [("exp", (x,), None), ("log", (1.0 + math.exp(x),), None)] if x < 700 else [],
+    # torch's F.softplus returns x itself above its threshold (20): logaddexp is the exact function
+    torch_call=lambda x: __import__("torch").logaddexp(x, __import__("torch").zeros_like(x)),
+    mp=lambda ctx, x: ctx.log1p(ctx.exp(x)), partials=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
+    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular,
+    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
+    derivative_ulps=lambda *a: 8.0, derivative_scale=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
+    doc="log(1 + exp(x)); a stable formula never overflows (x + log1p(exp(-x)) for large x)",
+))
+register(OpSpec(
+    name="softsign", method="softsign", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    call=lambda x: x.softsign(), source="{0}.softsign()",
+    torch_call=lambda x: __import__("torch").nn.functional.softsign(x),
+    mp=lambda ctx, x: x / (1 + ctx.fabs(x)), partials=lambda ctx, x: (1 / (1 + ctx.fabs(x)) ** 2,),
+    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular,
+    # autograd through x / (1 + |x|) (torch's own softsign too) forms the slope as 1/(1+|x|) - |x|/(1+|x|)^2:
+    # terms of size 1/(1+|x|) that cancel to 1/(1+|x|)^2, so only an absolute error of ~u/(1+|x|) is owed
+    forward_ulps=lambda *a: 3.0, derivative_ulps=lambda *a: 8.0,
+    derivative_scale=lambda ctx, x: (1 / (1 + ctx.fabs(x)),),
+    doc="x / (1 + |x|); its slope is 1 at 0 (both sides agree)",
+))
+
+
+def _rpow_domain(c: float) -> tuple[Domain]:
+    """Exponents for which c ** x and its slope c ** x log c stay far inside float64."""
+    bound = 1e300 if c == 1.0 else min(1e300, 700.0 / abs(math.log(c)))
+    return (Domain(-bound, bound),)
+
+
+def _draw_base(draw):
+    from hypothesis import strategies as st
+
+    listed, index, anywhere = draw(st.booleans()), draw(st.integers(0, 255)), draw(st.floats(-3.0, 3.0))
+    return 10.0 ** round(anywhere, 3) if not listed else BASES[index % len(BASES)]
+
+
+BASES = (2.0, 10.0, 0.5, math.e, 1.0, 3.0, 0.1)
+
+register(OpSpec(
+    name="rpow", method="__rpow__", arity=1, limits=lambda c: ((-math.inf, math.inf),),
+    call=lambda x, c: c ** x, source="{p} ** {0}",
+    built_from=lambda x, c: [("exp", (x * math.log(c),), None), ("rmul", (x,), math.log(c))],
+    mp=lambda ctx, x, c: ctx.power(c, x), partials=lambda ctx, x, c: (ctx.power(c, x) * ctx.log(c),),
+    domains=_rpow_domain, params=_draw_base, singular=_no_singular,
+    forward_ulps=lambda ctx, x, c: 2.0 + float(abs(x * ctx.log(c))),  # exp(x log c) is legitimate
+    derivative_ulps=lambda ctx, x, c: 6.0 + float(abs(x * ctx.log(c))),
+    edge_params=(2.0, 10.0, 0.5, 1.0),
+    doc="c ** x for a constant c > 0: the gradient flows to the exponent x",
+))
 
 def spec_for_method(method: str) -> list[OpSpec]:
     return [s for s in REGISTRY.values() if s.method == method]

@@ -1,0 +1,138 @@
+"""Blame (properties/blame.py) names the op at fault, and nothing else.
+
+Every mutant engine declares what blame must find (``BLAME``: the op, or None for a graph
+bug, and the kind).  For each mutant, the first of a fixed list of small expressions around
+its op that the checks reject is blamed, and the blame must be the declared one; the
+correct engine must never be blamed for anything.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mutant_engines import load, names
+from properties.blame import Probe, blame, run_probe
+from properties.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
+from properties.engine_under_test import load_engine
+from properties.strategies import Case
+from reference.expression import Expression, Node
+from reference.ops import REGISTRY
+
+POINTS = (0.7, -1.3, 0.0, 1e-10, -1e-10, 5e-7, -5e-7, 2e-4, 2.5, -2.5, 1e-30, 12.0)
+PARAMS = {"pow": (1.0, 3.0, 2.0, 0.5, -1.0), "radd": (3.0,), "rsub": (3.0,), "rmul": (1.5,), "rtruediv": (2.0,),
+          "leaky_relu": (0.01,), "rpow": (2.0,)}
+
+
+def _around(op: str) -> list[Case]:
+    """``op`` at many points, as the root, below an upstream factor and inside a small DAG."""
+    spec = REGISTRY[op]
+    out = []
+    for param in PARAMS.get(op, (None,)):
+        domains = spec.operand_domains(param)
+        for i, x in enumerate(POINTS):
+            operands = [x] if spec.arity == 1 else [x, POINTS[(i + 3) % len(POINTS)]]
+            if not all(d.contains(v) for d, v in zip(domains, operands)):
+                continue
+            out.append(Probe(op, tuple(operands), param).case())
+            out.append(Probe(op, tuple(operands), param, upstream=-0.75).case())
+            if spec.arity == 2 and domains[1].contains(x):
+                out.append(Probe(op, (x,), param, same=True).case())
+    return out
+
+
+def _graphs() -> list[Case]:
+    """Shared nodes: b = x + x; c = b * b; a diamond with paths of different lengths."""
+    doubling = Expression(1, (Node(input=0), Node(op="add", args=(0, 0)), Node(op="mul", args=(1, 1))))
+    diamond = Expression(2, (Node(input=0), Node(input=1), Node(op="mul", args=(0, 1)), Node(op="sin", args=(2,)),
+                             Node(op="mul", args=(3, 1)), Node(op="add", args=(4, 2))))
+    return [Case(doubling, (1.5,)), Case(diamond, (0.7, -1.3))]
+
+
+def _first_failure(engine, cases: list[Case]) -> Case | None:
+    for case in cases:
+        try:
+            judge(case, engine, check_forward, check_gradient, check_torch)
+        except Skip:
+            continue
+        except CheckFailure:
+            return case
+    return None
+
+
+@pytest.mark.parametrize("name", names())
+def test_blame_names_the_mutated_op(name):
+    module = load(name)
+    op, kinds = module.BLAME
+    kinds = (kinds,) if isinstance(kinds, str) else kinds
+    engine = load_engine(f"mutant_engines.{name}:Value")
+    case = _first_failure(engine, _graphs() if op is None else _around(op))
+    assert case is not None, f"none of the cases around {op} shows {name}'s bug"
+    cause = blame(case, engine)
+    assert cause is not None, f"blame found nothing for {name} on {case}"
+    assert (cause.op, cause.kind) in [(op, k) for k in kinds], (name, cause.summary)
+    assert cause.reproducer.startswith(f"from mutant_engines.{name} import Value")
+
+
+@pytest.mark.parametrize("op", ["mul", "sin", "truediv", "pow", "relu", "tanh"])
+def test_the_correct_engine_passes_every_probe(op):
+    engine = load_engine("engine:Value")
+    for case in _around(op):
+        try:
+            judge(case, engine, check_forward, check_gradient, check_torch)
+        except Skip:
+            pass
+    for x in POINTS:
+        probe = Probe(op, (x,) if REGISTRY[op].arity == 1 else (x, 1.5), PARAMS.get(op, (None,))[0])
+        if all(d.contains(v) for d, v in zip(REGISTRY[op].operand_domains(probe.param), probe.operands)):
+            assert not run_probe(engine, probe).failed, probe
+
+
+def test_a_one_op_reproducer_runs_and_fails_on_its_engine():
+    """The reproducer of a cause is a script: on the mutant it fails its assertion, on the correct
+    engine (the same script with the import changed) it passes."""
+    engine = load_engine("mutant_engines.sin_deriv_neg_cos:Value")
+    cause = blame(Probe("sin", (0.5,)).case(), engine)
+    assert cause is not None and cause.op == "sin"
+    with pytest.raises(AssertionError):
+        exec(compile(cause.reproducer, "repro.py", "exec"), {})
+    exec(compile(cause.reproducer.replace("from mutant_engines.sin_deriv_neg_cos import Value",
+                                          "from engine import Value"), "repro.py", "exec"), {})
+
+
+def test_a_derived_op_is_blamed_on_the_primitive_it_is_built_from():
+    """An engine whose a - b is a + (-b) and whose negation is wrong: the sub that fails is a
+    consequence, neg is the cause."""
+    import engine.value
+
+    class Value(engine.value.Value):
+        def __neg__(self):
+            return type(self)(-self.data * (1 + 1e-9), (self,), (-1.0,), "neg")
+
+        def __sub__(self, other):
+            return self + (-other if isinstance(other, engine.value.Value) else -other)
+
+    import sys
+    import types
+
+    module = types.ModuleType("derived_engine_for_blame")
+    module.Value = Value
+    sys.modules[module.__name__] = module
+    try:
+        mutant = load_engine("derived_engine_for_blame:Value")
+        case = Probe("sub", (2.5, 0.7)).case()
+        cause = blame(case, mutant)
+        assert (cause.op, cause.kind) == ("neg", "forward"), cause.summary
+        assert "sub" in cause.consequences
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_severity_follows_the_relative_error():
+    from properties.blame import severity
+
+    assert severity(1e-2, 1.01, 1.0) == "wrong"
+    assert severity(1e-9, 1.0 + 1e-9, 1.0) == "imprecise"
+    assert severity(1e-9, -1e-300, 1e-300) == "wrong"  # the wrong sign
+    assert severity(math.inf, None, 1.0) == "crash"
