@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from reference.backends import is_value
+from reference.backends import is_value, qualified_name
 from reference.mp_backend import mp_scalar_type
 from reference.ops import REGISTRY, OpSpec
 
@@ -100,11 +100,17 @@ def is_op(value_type: type, name: str) -> bool:
         if not callable(method):
             return False
         arities = _arity(method)
-        if 0 in arities and is_value(_attempt(method)):
+        if 0 in arities and _new_value(_attempt(method), first):
             return True
-        if 1 in arities and (is_value(_attempt(method, _attempt(value_type, 1.25))) or is_value(_attempt(method, 1.25))):
+        other = _attempt(value_type, 1.25)
+        if 1 in arities and (_new_value(_attempt(method, other), first, other) or _new_value(_attempt(method, 1.25), first)):
             return True
     return False
+
+
+def _new_value(out: Any, *given: Any) -> bool:
+    """A value the method computed: not one it was given back (``named(v)`` returning ``v``)."""
+    return is_value(out) and all(out is not g for g in given)
 
 
 def _points(spec: OpSpec, param: Any) -> list[tuple[float, ...]]:
@@ -168,3 +174,52 @@ def coverage(engine, not_ops=()) -> Coverage:
 
 
 __all__ = ["Coverage", "Unverified", "coverage", "is_op", "suggest_alias", "uncovered_methods", "NOT_OPS"]
+
+
+# ----- operators an engine's users will expect ---------------------------------------------
+
+_OPERATOR_SOURCES = {"radd": "2 + x", "rsub": "2 - x", "rmul": "2 * x", "rtruediv": "2 / x", "neg": "-x"}
+
+
+def missing_operators(engine) -> list:
+    """Findings of kind ``unsupported``: operators the engine's other ops imply (it has ``x - 2``, so its
+    users write ``2 - x``) that raise.  Each is tried, so the message is the engine's own error."""
+    from properties.blame import Cause
+
+    out = []
+    for spec in REGISTRY.values():
+        if not spec.implied_by or engine.supports(spec):
+            continue
+        present = [op for op in spec.implied_by if engine.supports(REGISTRY[op])]
+        if not present:
+            continue
+        source = _OPERATOR_SOURCES.get(spec.name, spec.source.format("x", p="2"))
+        try:
+            x = engine.value_type(1.5)
+            eval(source, {}, {"x": x})  # noqa: S307 - a fixed expression of our own on the engine's value
+            continue  # it works after all (through another method, e.g. __getattr__)
+        except Exception as error:
+            problem, kind = f"{type(error).__name__}: {error}", type(error).__name__
+        summary = (f"{spec.name}, unsupported: `{source}` raises {problem}: the engine has no {spec.method}, "
+                   f"though it has {', '.join(REGISTRY[op].method for op in present)}")
+        repro = f"{engine.import_line}\n\nx = Value(1.5)\nprint({source})  # raises {kind}"
+        out.append(Cause(spec.name, "unsupported", "unsupported", summary, repro))
+    return out
+
+
+def detached_ops(engine) -> list:
+    """Findings of kind ``unsupported``: ops the engine adds in a subclass, which results of the ops it
+    inherits lack (``(x + y).tan()`` raises AttributeError in the engine; the suite reached them
+    through the engine's class)."""
+    from properties.blame import Cause
+
+    out = []
+    for op, base in sorted(engine.detached.items()):
+        spec = REGISTRY[op]
+        method = engine.method(spec)
+        summary = (f"{op}, unsupported: results of the ops {engine.name} inherits are {base}, which has no "
+                   f"{method}: `(x + y).{method}(...)` raises AttributeError (verified through "
+                   f"{qualified_name(engine.value_type)}.{method} instead)")
+        repro = f"{engine.import_line}\n\nx, y = Value(0.5), Value(0.25)\nprint((x + y).{method})  # AttributeError"
+        out.append(Cause(op, "unsupported", "unsupported", summary, repro))
+    return out

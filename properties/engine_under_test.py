@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 
-from reference.backends import VALUE_ATTRIBUTES, evaluate_engine
+from reference.backends import VALUE_ATTRIBUTES, evaluate_engine, qualified_name
 from reference.ops import REGISTRY, OpSpec
 
 ENV_VAR = "GRADPROOF_ENGINE"
@@ -67,6 +67,8 @@ class EngineUnderTest:
     aliases: tuple[tuple[str, str], ...] = ()  # (registry op, the engine's method name)
     fixed_params: tuple[tuple[str, Any], ...] = ()  # (op, param) for methods that take no param (x.leaky_relu())
     _calls: dict = field(default_factory=dict, compare=False, repr=False)
+    # ops that results of other ops lack (a subclass adds them; inherited ops return the base class)
+    detached: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def alias_map(self) -> dict[str, str]:
@@ -89,10 +91,29 @@ class EngineUnderTest:
         return spec.name not in dict(self.fixed_params)
 
     def call(self, spec: OpSpec) -> Callable:
-        """``spec`` applied the way this engine spells it."""
+        """``spec`` applied the way this engine spells it.
+
+        An engine that subclasses another one to add an op has it on its own values only: the
+        results of the ops it inherits are instances of the base class.  On such an operand the op
+        is called through the engine's class (and :attr:`detached` records it, for a finding)."""
         if spec.name not in self._calls:
-            self._calls[spec.name] = spec.call_via(self.method(spec), self.takes_param(spec))
+            self._calls[spec.name] = self._through_class(spec, spec.call_via(self.method(spec), self.takes_param(spec)))
         return self._calls[spec.name]
+
+    def _through_class(self, spec: OpSpec, call: Callable) -> Callable:
+        method, value_type, detached = self.method(spec), self.value_type, self.detached
+        if all(hasattr(base, method) for base in value_type.__mro__[1:-1]):
+            return call  # every class the engine's values may have has it
+
+        def through_class(first, *rest):
+            if isinstance(first, value_type) or hasattr(type(first), method):
+                return call(first, *rest)
+            detached.setdefault(spec.name, qualified_name(type(first)))
+            unbound = getattr(value_type, method)
+            keep = spec.arity - 1 + (1 if spec.has_param and self.takes_param(spec) else 0)
+            return unbound(first, *rest[:keep])
+
+        return through_class
 
     @cached_property
     def calls(self) -> dict[str, Callable]:

@@ -96,6 +96,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--shrink-seconds", type=float, default=SHRINK_SECONDS, metavar="N",
                     help=f"shrink the run's first failure for at most N seconds (default {SHRINK_SECONDS:g}), "
                          "later ones for a fifth of that: blame gives the minimal case anyway")
+    group.addoption("--strict-ops", action="store_true",
+                    help="fail the run when the engine lacks an operator its other ops imply (2 - x, given x - 2): "
+                         "by default such a finding is reported, not failed")
     group.addoption("--findings", default=None, metavar="PATH",
                     help="write the run's findings (one per root cause) as JSON to PATH (README: 'Findings')")
     group.addoption("--corpus", action="append", default=[], metavar="DIR",
@@ -156,6 +159,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker)
     if not verifies_an_engine(config):
         return
+    # torch warns on import when NumPy is absent; the suite never needs NumPy
+    config.addinivalue_line("filterwarnings", "ignore:Failed to initialize NumPy:UserWarning")
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile(default_profile())
     table = _project_table(config)
@@ -175,6 +180,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     config.stash[ENGINE_KEY] = engine
     config.stash[FINDINGS_KEY] = Findings()
+    from properties.coverage import missing_operators
+
+    for cause in missing_operators(engine):
+        config.stash[FINDINGS_KEY].add(cause, None)
     config.stash[NOT_OPS_KEY] = list(table.get("not-an-op", [])) + config.getoption("--not-an-op")
     op = config.getoption("--op")
     if op is not None:
@@ -318,6 +327,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_line(
         f"skipped ops ({len(engine.missing_ops)}, not in this engine): {', '.join(engine.missing_ops) or 'none'}"
     )
+    _detached(config)
     if findings:
         findings.locate(engine)
     terminalreporter.section("gradproof findings", bold=True, red=bool(findings))
@@ -325,10 +335,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(line)
 
 
+def _detached(config: pytest.Config) -> None:
+    """Findings for ops a subclass engine adds that the results of its inherited ops lack."""
+    from properties.coverage import detached_ops
+
+    findings = config.stash[FINDINGS_KEY]
+    for cause in detached_ops(config.stash[ENGINE_KEY]):
+        if cause.key not in findings.by_key:
+            findings.add(cause, None)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     path = config.getoption("--findings")
     if path and ENGINE_KEY in config.stash:
+        _detached(config)
         findings = config.stash[FINDINGS_KEY]
         findings.locate(config.stash[ENGINE_KEY])
         findings.write(path, config.stash[ENGINE_KEY].name)

@@ -26,3 +26,17 @@ def test_every_public_op_of_the_engine_has_a_spec(engine, not_ops):
             "in reference/ops.py, or in your own package loaded with --ops-module MODULE (CONTRIBUTING.md).",
         ]
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def test_the_operators_its_other_ops_imply_exist(engine, pytestconfig):
+    """``2 - x`` when the engine has ``x - 2``: a missing one is a finding of kind unsupported in the
+    run's summary; with --strict-ops it fails the run."""
+    from properties.coverage import missing_operators
+
+    missing = missing_operators(engine)
+    if not missing:
+        return
+    text = "\n".join(f"  - {cause.summary}" for cause in missing)
+    if pytestconfig.getoption("--strict-ops"):
+        pytest.fail(f"{engine.name} lacks operators its users will write:\n{text}", pytrace=False)
+    pytest.skip(f"{len(missing)} missing operator(s), reported as findings (--strict-ops fails them):\n{text}")

@@ -109,15 +109,18 @@ def test_a_reused_intermediate_doubles_exactly(engine, n, x):
     d/dx = 2**n exactly (every step is exact in float64)."""
     nodes = [Node(input=0)] + [Node(op="add", args=(k, k)) for k in range(n)]
     case = Case(Expression(1, tuple(nodes)), (x,))
+    raised = None
     try:
         leaf = engine.value_type(x)
         out = leaf
         for _ in range(n):
             out = engine.apply("add", out, out)
         out.backward()
-    except Exception as error:
-        raise CheckFailure(f"reused intermediate FAILED: the engine raised {type(error).__name__}: {error}",
-                           check="reused intermediate", case=case, engine=engine) from error
+    except Exception as error:  # raised below, outside this block: hypothesis tells failures apart by their context
+        raised = f"{type(error).__name__}: {error}"
+    if raised is not None:
+        raise CheckFailure(f"reused intermediate FAILED: the engine raised {raised}", check="reused intermediate",
+                           case=case, engine=engine)
     if leaf.grad != 2.0**n or out.data != x * 2.0**n:
         raise CheckFailure(
             f"reused intermediate FAILED after {n} doublings: value {out.data!r} (expected {x * 2.0**n!r}), "
@@ -167,21 +170,24 @@ def test_a_chain_deeper_than_the_recursion_limit(engine, case):
     (Python's default limit; hypothesis raises the limit while a test runs)."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + DEFAULT_RECURSION_LIMIT)
+    raised = None
     try:
         engine.evaluate(case.expression, case.inputs)
-    except EngineRaised as error:
-        if not isinstance(error.error, RecursionError):
-            raise CheckFailure(f"deep graph FAILED: the engine raised in {error.phase}: {type(error.error).__name__}: "
-                               f"{error.error}", check="deep graph", case=case, engine=engine) from None
+    except EngineRaised as error:  # raised below, outside this block: hypothesis tells failures apart by their context
+        raised = error
+    finally:
+        sys.setrecursionlimit(limit)
+    if raised is not None and not isinstance(raised.error, RecursionError):
+        raise CheckFailure(f"deep graph FAILED: the engine raised in {raised.phase}: {type(raised.error).__name__}: "
+                           f"{raised.error}", check="deep graph", case=case, engine=engine)
+    if raised is not None:
         raise CheckFailure(
             f"deep graph FAILED: RecursionError on a chain of {case.expression.depth()} ops "
             f"(Python's default recursion limit is {DEFAULT_RECURSION_LIMIT}): backward must not recurse\n\n"
             f"Reproducer:\n{engine.import_line}\nx = Value(0.5)\ny = x\nfor _ in range(5000):\n"
             "    y = y * 1.0\ny.backward()  # RecursionError\nprint(x.grad)  # expected 1.0",
             check="deep graph", case=case, engine=engine,
-        ) from None
-    finally:
-        sys.setrecursionlimit(limit)
+        )
     judge_example(case, engine, check_forward, check_gradient)
 
 
@@ -204,11 +210,14 @@ def test_a_wide_sum_of_products(engine, width, seed):
     xs, ys = _uniform_pairs(width, seed)
     expression = Expression(2 * width, tuple(_sum_of_products_nodes(width)))
     case = Case(expression, tuple(xs + ys))
+    result, raised = None, None
     try:
         result = engine.evaluate(expression, xs + ys)
-    except EngineRaised as error:
-        raise CheckFailure(f"wide sum FAILED: the engine raised in {error.phase}: {type(error.error).__name__}: "
-                           f"{error.error}", check="wide sum", case=case, engine=engine) from None
+    except EngineRaised as error:  # raised below, outside this block: hypothesis tells failures apart by their context
+        raised = error
+    if raised is not None:
+        raise CheckFailure(f"wide sum FAILED: the engine raised in {raised.phase}: {type(raised.error).__name__}: "
+                           f"{raised.error}", check="wide sum", case=case, engine=engine)
     grad_x, grad_y = result.gradient[:width], result.gradient[width:]
     reproducer = (
         f"Reproducer:\n{engine.import_line}\nimport random\nrng = random.Random({seed})\n"

@@ -60,6 +60,7 @@ class OpSpec:
     # how engines commonly build this op from others, at the values it would give them:
     # (operands[, param]) -> [(op, (value operands...), constant or param), ...]; blame probes these
     built_from: Callable[..., list] | None = None
+    implied_by: tuple[str, ...] = ()  # ops whose presence makes users expect this one (3 - x, given x - 3)
     spellings: tuple[str, ...] = ()  # other method names engines commonly give this same op (abs for __abs__)
     default_param: Any = None  # the param an engine's method uses when called without one
     param_optional: bool = False  # engines commonly spell the op without its param (x.leaky_relu())
@@ -163,7 +164,7 @@ register(OpSpec(
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="radd", built_from=lambda x, c: [("add", (x,), c)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    name="radd", implied_by=("add",), built_from=lambda x, c: [("add", (x,), c)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, exact_underflow=True, method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
     mp=lambda ctx, x, c: c + x, partials=lambda ctx, x, c: (1,),
     domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
@@ -177,7 +178,7 @@ register(OpSpec(
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rsub", built_from=lambda x, c: [("neg", (x,), None), ("mul", (x,), -1.0), ("radd", (-x,), c),
+    name="rsub", implied_by=("sub",), built_from=lambda x, c: [("neg", (x,), None), ("mul", (x,), -1.0), ("radd", (-x,), c),
                                           ("sub", (c, x), None)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, exact_underflow=True, method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
     mp=lambda ctx, x, c: c - x, partials=lambda ctx, x, c: (-1,),
@@ -192,7 +193,7 @@ register(OpSpec(
     derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rmul", built_from=lambda x, c: [("mul", (x,), c)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    name="rmul", implied_by=("mul",), built_from=lambda x, c: [("mul", (x,), c)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
     mp=lambda ctx, x, c: c * x, partials=lambda ctx, x, c: (c,),
     domains=lambda c: (MUL_OPERAND,), params=_constants(-1e150, 1e150), singular=_no_singular,
@@ -206,14 +207,14 @@ register(OpSpec(
     doc="true division or multiplication by the reciprocal",
 ))
 register(OpSpec(
-    name="rtruediv", built_from=lambda x, c: [("pow", (x,), -1.0), ("truediv", (c, x), None),
+    name="rtruediv", implied_by=("truediv",), built_from=lambda x, c: [("pow", (x,), -1.0), ("truediv", (c, x), None),
                                               ("mul", (1.0 / x,), c), ("rmul", (1.0 / x,), c)], method="__rtruediv__", arity=1, call=lambda x, c: c / x, source="{p} / {0}",
     mp=lambda ctx, x, c: c / x, partials=lambda ctx, x, c: (-c / (x * x),),
     domains=lambda c: (DIVISOR,), params=_constants(-1e100, 1e100), singular=lambda *p: ((0.0,),),
     forward_ulps=lambda *a: 2.0, edge_params=(1.0, 2.0, -3.0, 0.0),
 ))
 register(OpSpec(
-    name="neg", built_from=lambda x: [("mul", (x,), -1.0), ("rmul", (x,), -1.0)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    name="neg", implied_by=("sub",), built_from=lambda x: [("mul", (x,), -1.0), ("rmul", (x,), -1.0)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     multilinear=True, exact_underflow=True, method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
     mp=lambda ctx, x: -x, partials=lambda ctx, x: (-1,),
     domains=lambda: (Domain(),), singular=_no_singular, forward_ulps=lambda *a: 0.0,

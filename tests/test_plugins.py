@@ -14,21 +14,21 @@ def run_suite(*args: str) -> subprocess.CompletedProcess:
     env.pop("GRADPROOF_ENGINE", None)
     env.pop("GRADPROOF_OPS", None)
     command = [sys.executable, "-m", "pytest", "properties/test_coverage.py", "properties/test_each_op.py", "-q",
-               "-p", "no:cacheprovider", "--hypothesis-profile=smoke", "--engine", "softplus_engine:Value", *args]
+               "-p", "no:cacheprovider", "--hypothesis-profile=smoke", "--engine", "swish_engine:Value", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_without_its_spec_the_coverage_gate_names_the_new_op():
     result = run_suite("-k", "coverage")
     assert result.returncode == 1, result.stdout[-2000:]
-    assert "- softplus_engine.Value.softplus: softplus returns a value of the engine" in result.stdout, result.stdout
+    assert "- swish_engine.Value.swish: swish returns a value of the engine" in result.stdout, result.stdout
     assert "--ops-module" in result.stdout
 
 
 def test_with_ops_module_the_new_op_is_verified():
-    result = run_suite("--ops-module", "softplus_spec", "-k", "coverage or softplus")
+    result = run_suite("--ops-module", "swish_spec", "-k", "coverage or swish")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "softplus" in result.stdout.split("verified ops")[1].splitlines()[0]
+    assert "swish" in result.stdout.split("verified ops")[1].splitlines()[0]
     assert " passed" in result.stdout and "failed" not in result.stdout
 
 
@@ -45,7 +45,7 @@ def test_the_coverage_gate_sees_public_methods_and_operators_only():
     class Extended(Value):
         __slots__ = ()
 
-        def softplus(self):  # a new op without a spec
+        def swish(self):  # a new op without a spec
             return (self.exp() + 1).log()
 
         def __matmul__(self, other):  # an operator without a spec
@@ -58,8 +58,8 @@ def test_the_coverage_gate_sees_public_methods_and_operators_only():
             self.grad = 0.0
 
     # what mutmut 3 adds to a class it mutates: variants of a method, reached through a trampoline
-    setattr(Extended, "xǁExtendedǁsoftplus__mutmut_1", Extended.softplus)
-    setattr(Extended, "xǁExtendedǁsoftplus__mutmut_orig", Extended.softplus)
+    setattr(Extended, "xǁExtendedǁswish__mutmut_1", Extended.swish)
+    setattr(Extended, "xǁExtendedǁswish__mutmut_orig", Extended.swish)
     assert uncovered_methods(Value) == []
-    assert uncovered_methods(Extended) == ["__matmul__", "softplus"]
-    assert uncovered_methods(Extended, not_ops=["softplus"]) == ["__matmul__"]
+    assert uncovered_methods(Extended) == ["__matmul__", "swish"]
+    assert uncovered_methods(Extended, not_ops=["swish"]) == ["__matmul__"]

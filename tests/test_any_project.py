@@ -1,0 +1,200 @@
+"""The suite as another project uses it: installed from this repository, run as a pytest plugin
+from that project's own directory, on that project's engine (a top-level ``engine.py``, as in
+most micrograd-style repositories), with aliases from its pyproject.toml.
+
+This repository is installed (no dependencies, they are this environment's) into a directory of
+its own that comes first on ``PYTHONPATH``, so the run uses the installed copy and its entry point,
+not the checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A small correct engine under other names: ln for log, reLU for relu, and helpers that are not ops.
+ENGINE = '''
+import math
+
+
+class Value:
+    def __init__(self, data, _children=(), _local=()):
+        self.data = float(data)
+        self.grad = 0.0
+        self._prev = _children
+        self._local = _local
+
+    def _wrap(self, other):
+        return other if isinstance(other, Value) else Value(other)
+
+    def __add__(self, other):
+        other = self._wrap(other)
+        return Value(self.data + other.data, (self, other), (1.0, 1.0))
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        other = self._wrap(other)
+        return Value(self.data * other.data, (self, other), (other.data, self.data))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return Value(-self.data, (self,), (-1.0,))
+
+    def __sub__(self, other):
+        other = self._wrap(other)
+        return Value(self.data - other.data, (self, other), (1.0, -1.0))
+
+    def __rsub__(self, other):
+        return self._wrap(other) - self
+
+    def __truediv__(self, other):
+        other = self._wrap(other)
+        out = self.data / other.data
+        return Value(out, (self, other), (1.0 / other.data, -out / other.data))
+
+    def __rtruediv__(self, other):
+        return self._wrap(other) / self
+
+    def exp(self):
+        out = math.exp(self.data)
+        return Value(out, (self,), (out,))
+
+    def ln(self):
+        return Value(math.log(self.data), (self,), (1.0 / self.data,))
+
+    def reLU(self):
+        return Value(max(self.data, 0.0), (self,), (1.0 if self.data > 0 else 0.0,))
+
+    def is_finite(self):
+        return math.isfinite(self.data)
+
+    def named(self, name):
+        self.name = name
+        return name
+
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((p, False) for p in node._prev)
+        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0
+        for node in reversed(order):
+            for parent, local in zip(node._prev, node._local):
+                parent.grad += local * node.grad
+'''
+
+# A subclass that adds two ops: tan, right, and softsign, whose slope at 0 is wrong (omnigrad's bug).
+SUBCLASS = '''
+import math
+
+import engine
+
+
+class Value(engine.Value):
+    def tan(self):
+        t = math.tan(self.data)
+        return Value(t, (self,), (1.0 + t * t,))
+
+    def softsign(self):
+        x = self.data
+        d = 1.0 + abs(x)
+        return Value(x / d, (self,), (1.0 / (d * d) if x else 0.0,))
+'''
+
+PYPROJECT = '''
+[project]
+name = "my-engine"
+version = "0.1"
+
+[tool.gradproof]
+engine = "engine:Value"
+aliases = {log = "ln", relu = "reLU"}
+'''
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """This repository, installed without dependencies into a directory of its own."""
+    target = tmp_path_factory.mktemp("site")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+               "--target", str(target), str(ROOT)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (target / "properties" / "plugin.py").is_file() and not (target / "engine").exists()
+    return target
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("my_project")
+    (root / "engine.py").write_text(textwrap.dedent(ENGINE))
+    (root / "subclass_engine.py").write_text(textwrap.dedent(SUBCLASS))
+    (root / "pyproject.toml").write_text(textwrap.dedent(PYPROJECT))
+    return root
+
+
+def run(project: Path, installed: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADPROOF_")}
+    env.update(CI="true", PYTHONPATH=os.pathsep.join([str(installed), str(project)]))
+    command = [sys.executable, "-m", "pytest", "--pyargs", "properties", "-p", "no:cacheprovider",
+               "--hypothesis-profile=smoke", *args]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_a_project_runs_the_installed_suite_on_its_own_engine(project, installed):
+    findings = project / "findings.json"
+    result = run(project, installed, "--findings", str(findings))
+    out = result.stdout
+    assert result.returncode == 0, out[-4000:]
+    assert f"engine under test: engine:Value ({project / 'engine.py'})" in out, out[:2000]
+    assert "aliases: log as .ln, relu as .reLU" in out
+    verified = out.split("ops verified: ")[1].splitlines()[0].split(", ")
+    assert {"log", "relu", "exp", "truediv"} <= set(verified)
+    assert "not verified (not ops: they return no value of the engine): is_finite, named" in out
+    assert json.loads(findings.read_text()) == {"engine": "engine:Value", "findings": [], "unexplained": []}
+    assert str(installed) in subprocess.run(
+        [sys.executable, "-c", "import properties; print(properties.__file__)"], cwd=project, capture_output=True,
+        text=True, env={**os.environ, "PYTHONPATH": str(installed)}).stdout
+
+
+def test_options_parse_from_any_directory_in_either_form(project, installed, tmp_path):
+    elsewhere = tmp_path / "corpus"
+    elsewhere.mkdir()
+    for args in (["--corpus", str(elsewhere)], [f"--corpus={elsewhere}"]):
+        result = run(project, installed, "-m", "regression", *args)
+        assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-2000:])
+        assert "passed" in result.stdout
+
+
+def test_a_subclass_engine_fails_only_where_it_is_wrong(project, installed):
+    findings = project / "subclass.json"
+    result = run(project, installed, "--engine", "subclass_engine:Value", "--findings", str(findings))
+    assert result.returncode == 1, result.stdout[-3000:]
+    data = json.loads(findings.read_text())
+    wrong = [(f["op"], f["kind"]) for f in data["findings"] if f["kind"] != "unsupported"]
+    assert wrong == [("softsign", "derivative")], data
+    # its added ops are lost on the results of the ops it inherits: reported, not failed
+    unsupported = {f["op"]: f["summary"] for f in data["findings"] if f["kind"] == "unsupported"}
+    assert set(unsupported) == {"softsign", "tan"}, unsupported
+    assert "engine.Value, which has no tan" in unsupported["tan"] and "subclass_engine.Value.tan" in unsupported["tan"]
+    assert data["unexplained"] == []
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    assert failed and all("softsign" in line for line in failed), failed
+    assert "returned Value, not Value" not in result.stdout
