@@ -70,6 +70,8 @@ class Cause:
     operands: tuple = ()  # the engine's operand values where it shows
     param: Any = None
     consequences: tuple[str, ...] = ()  # ops that fail because of it
+    case: Any = None  # the minimal case that shows it (a one-op Case, or the small graph), for the corpus
+    check: str = "gradient"  # the corpus check that case fails: forward, gradient or torch
 
     @property
     def key(self) -> tuple:
@@ -239,7 +241,8 @@ def cause_from(engine: EngineUnderTest, outcome: Outcome, kind: str | None = Non
         summary = (f"{probe.op}, crash: {what} raised {type(err.error).__name__} in {err.phase}: {err.error}"
                    + (f" (true value {float(o.true_value):.6g})" if o is not None else ""))
         return Cause(probe.op, "crash", "crash", summary, _reproducer(engine, probe, o), math.inf,
-                     probe.operands, probe.param)
+                     probe.operands, probe.param, case=probe.case(),
+                     check="forward" if outcome.error.phase == "forward" else "gradient")
     m = outcome.mismatch
     rel = m.relative_error
     if kind == "forward":
@@ -257,8 +260,9 @@ def cause_from(engine: EngineUnderTest, outcome: Outcome, kind: str | None = Non
                 summary += ": backward ignores the upstream gradient"
         if kind == "accumulation":
             summary += ": one use of the operand replaces the other"
+    check = "torch" if m.against == "torch" else ("forward" if kind == "forward" else "gradient")
     return Cause(probe.op, kind, severity(rel, m.engine, m.expected), summary, _reproducer(engine, probe, o), rel,
-                 probe.operands, probe.param)
+                 probe.operands, probe.param, case=probe.case(), check=check)
 
 
 def _close(a: float, b: float, rel: float = 1e-9) -> bool:
@@ -324,6 +328,7 @@ class Diagnosis:
     # -- 4.-6. one example --
     def analyse(self, case: Case, *, probes: bool = True) -> Cause | None:
         expression, inputs = case.expression, case.inputs
+        self._case = case
         engine = self.engine
         try:
             leaves = [engine.value_type(float(x)) for x in inputs]
@@ -456,6 +461,8 @@ class Diagnosis:
             return self._graph_cause(expression, p, actual, contributions, uses[p])
         return None
 
+    _case: Any = None  # the example being analysed
+
     def _graph_cause(self, expression, p, actual, contributions, uses) -> Cause:
         name = f"x{expression.nodes[p].input}" if expression.nodes[p].is_input else f"node v{p}"
         expected = math.fsum(contributions)
@@ -472,13 +479,11 @@ class Diagnosis:
             kind, how, op = "traversal", "counted twice: a use was propagated more than once", None
         else:
             kind, how, op = "traversal", "propagated before all of its uses were added", None
-        summary = (f"{kind}: the gradient of {name} in the graph below is {actual!r}, but the sum of its "
+        where = "in the graph of the reproducer" if len(expression.source().splitlines()) <= 8 else "in the example"
+        summary = (f"{kind}: the gradient of {name} {where} is {actual!r}, but the sum of its "
                    f"{len(contributions)} use(s) is {expected!r}: {how}")
-        body = clipped(expression.source())
-        repro = (f"{self.engine.import_line}\n\n{self.engine.source(expression)}\n\n"
-                 "# every op of f is right alone; the gradient is not the sum over uses")
-        cause = Cause(op, kind, "wrong" if rel > WRONG or not math.isfinite(rel) else "imprecise", summary, repro, rel)
-        cause.graph = body  # type: ignore[attr-defined]
+        cause = Cause(op, kind, "wrong" if rel > WRONG or not math.isfinite(rel) else "imprecise", summary,
+                      _graph_reproducer(self.engine, self._case), rel, case=self._case)
         return cause
 
     def _ignores_upstream(self, expression, p, uses, values, upstreams) -> Cause:
@@ -498,9 +503,21 @@ class Diagnosis:
         return self.cache.get(("accumulates", op)) is False
 
 
-def clipped(text: str, limit: int = 30) -> str:
-    lines = text.splitlines()
-    return text if len(lines) <= limit else "\n".join(lines[: limit - 1] + [f"    ... ({len(lines) - limit + 1} more)"])
+def _graph_reproducer(engine: EngineUnderTest, case: Case) -> str:
+    """The graph, its inputs, and the true gradient (the exact chain rule, in mpmath)."""
+    from reference.error_bounds import IllConditioned, error_bounds
+    from reference.mp_backend import mp_value
+
+    lines = [engine.import_line, "", engine.source(case.expression), "",
+             f"leaves = [Value(x) for x in {list(case.inputs)!r}]", "out = f(*leaves)", "out.backward()"]
+    try:
+        root, leaves = mp_value(case.expression, case.inputs)
+        truth = [float(a) for a in error_bounds(root, leaves).adjoints]
+        lines.append(f"print([leaf.grad for leaf in leaves])  # true: {truth!r}")
+    except (IllConditioned, ArithmeticError, ValueError):
+        lines.append("print([leaf.grad for leaf in leaves])")
+    lines.append("# every op of f is right alone: the gradient is not the sum over each node's uses")
+    return "\n".join(lines)
 
 
 def _graph_probes(ops: list[str]) -> list[tuple[Expression, tuple[float, ...]]]:

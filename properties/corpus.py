@@ -63,7 +63,7 @@ def _oracle_json(oracles: Any, n_inputs: int) -> dict | None:
     if isinstance(oracles, dict):
         value, gradient = oracles["value"], list(oracles["gradient"])
     else:
-        value, gradient = float(oracles.mp.value), [oracles.truth(k)[0] for k in range(n_inputs)]
+        value, gradient = float(oracles.true_value), [oracles.truth(k)[0] for k in range(n_inputs)]
     return {"value": float(value).hex(), "gradient": [float(g).hex() for g in gradient]}
 
 

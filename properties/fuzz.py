@@ -108,7 +108,7 @@ def run_property(prop: FuzzProperty, engine, *, max_examples: int, seed: int | N
     from hypothesis.errors import Unsatisfiable
 
     from properties.checks import Skip, check_forward, check_gradient, check_torch, oracles
-    from properties.corpus import entry_from_case, save
+    from properties.corpus import save
 
     checks = {"forward": check_forward, "gradient": check_gradient, "torch": check_torch}
     last: dict = {}
@@ -148,10 +148,33 @@ def run_property(prop: FuzzProperty, engine, *, max_examples: int, seed: int | N
         if captured is None:
             return Failure(prop.name, f"{type(error).__name__} outside the checks: {message}", None)
         case, check, o = captured
-        headline = message.splitlines()[0] if message else type(error).__name__
-        note = f"found by python -m properties.fuzz ({prop.name}) on {engine.name}: {headline}"
-        path = save(entry_from_case(case, check, engine.name, oracles=o, note=note), corpus)
-        return Failure(prop.name, message, str(path))
+        entry = minimal_entry(case, check, o, engine, prop.name, message or type(error).__name__)
+        return Failure(prop.name, message, str(save(entry, corpus)))
+
+
+def minimal_entry(case, check: str, o, engine, property_name: str, message: str) -> dict:
+    """The corpus entry for a failure: the minimal case blame found (one op at the engine's own
+    operand values, or the small graph a traversal bug shows in), with the expression it was found
+    in kept in the note; the failing case itself where blame finds nothing."""
+    from properties.blame import blame
+    from properties.checks import Skip, oracles
+    from properties.corpus import entry_from_case
+
+    where = f"found by python -m properties.fuzz ({property_name}) on {engine.name}"
+    try:
+        cause = blame(case, engine)
+    except Exception:  # blame must never lose a finding
+        cause = None
+    if cause is not None and cause.case is not None and cause.case != case:
+        try:
+            minimal = oracles(cause.case, engine)
+        except Skip:
+            minimal = None
+        found_in = f"{case.expression.source()}\n# at {list(case.inputs)!r}"
+        note = f"{where}: {cause.summary}\nfound in:\n{found_in}"
+        return entry_from_case(cause.case, cause.check, engine.name, oracles=minimal, note=note)
+    headline = message.splitlines()[0] if message else "failure"
+    return entry_from_case(case, check, engine.name, oracles=o, note=f"{where}: {headline}")
 
 
 def open_database(directory: str | None, redis_url: str | None):

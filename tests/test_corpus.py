@@ -146,13 +146,18 @@ def test_replay_fails_a_broken_entry_with_its_file_name(tmp_path):
 def test_fuzzing_a_mutant_finds_a_failure_and_saves_it(tmp_path):
     corpus = tmp_path / "corpus"
     result = _run("-m", "properties.fuzz", "--engine", "mutant_engines.sin_deriv_neg_cos:Value", "--seconds", "5",
-                  "--corpus", str(corpus), "--database", str(tmp_path / "db"), "--property", "op-sin-alone")
+                  "--corpus", str(corpus), "--database", str(tmp_path / "db"), "--property", "composite-gradient",
+                  "--shrink-seconds", "2")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "FAILURE in op-sin-alone" in result.stderr and "fuzzing summary" in result.stdout
+    assert "FAILURE in composite-gradient" in result.stderr and "fuzzing summary" in result.stdout
     [(path, entry)] = load_all(corpus)
     assert isinstance(entry, dict), entry
-    assert entry["engine"] == "mutant_engines.sin_deriv_neg_cos:Value" and "sin" in str(entry["expression"])
-    assert entry["property"] in ("forward", "gradient", "torch") and "oracle" in entry
+    assert entry["engine"] == "mutant_engines.sin_deriv_neg_cos:Value"
+    # the minimal case blame found (sin alone, at the engine's operand value), the expression in the note
+    ops = [node["op"] for node in entry["expression"]["nodes"] if "op" in node]
+    assert ops == ["sin"], entry["expression"]
+    assert entry["property"] == "gradient" and "oracle" in entry
+    assert "sin, derivative" in entry["note"] and "found in:\ndef f(" in entry["note"]
     replay = _run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "regression", "--corpus", str(corpus),
                   "--engine", "mutant_engines.sin_deriv_neg_cos:Value", "properties/test_regression.py")
     assert replay.returncode == 1 and path.name in replay.stdout, replay.stdout
