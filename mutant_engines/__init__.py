@@ -32,6 +32,11 @@ KINDS = (
     "forward off by 1e-10 relative",
     "unstable formula",
     "slightly imprecise formula",
+    "epsilon guard",
+    "crash in a far regime",
+    "clamp in a far regime",
+    "storage precision",
+    "cut off from the graph",
 )
 
 

@@ -6,7 +6,7 @@ where on the real line it shows, the failing tests it explains and one
 reproducer.  ``pytest --findings PATH`` writes the same as JSON::
 
     {"engine": "mypkg.engine:Value",
-     "findings": [{"op": "tanh", "kind": "forward", "severity": "wrong",
+     "findings": [{"op": "tanh", "kind": "forward", "kinds": ["forward", "crash"], "severity": "wrong",
                    "summary": "tanh, forward value: tanh(1e-100) returned 0.0, true 1e-100, ...",
                    "relative_error": 1.0, "where": "x from -1e-08 to 1e-08",
                    "consequences": [], "tests": ["properties/test_each_op.py::test_tanh_alone", ...],
@@ -15,9 +15,10 @@ reproducer.  ``pytest --findings PATH`` writes the same as JSON::
 
 ``op`` is a registry name, or null for the graph (traversal, accumulation in
 every op) and for storage; ``kind`` is forward, derivative, crash, traversal,
-accumulation or unsupported; ``severity`` is crash, wrong (relative error above
-1e-3 or the wrong sign), imprecise (beyond the derived bound, below that) or
-unsupported.  A passing run writes an empty list.
+accumulation or unsupported (``kinds``: every kind the op showed, e.g. a formula
+wrong near 0 that also overflows beyond 355: one finding); ``severity`` is crash,
+wrong (relative error above 1e-3 or the wrong sign), imprecise (beyond the
+derived bound, below that) or unsupported.  A passing run writes an empty list.
 """
 
 from __future__ import annotations
@@ -34,22 +35,40 @@ from reference.ops import REGISTRY
 SCAN = (0.0, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0,
         20.0, 40.0, 60.0, 100.0, 300.0, 360.0, 700.0, 712.0, 746.0, 800.0, 1e4, 1e8, 1e15, 1e30, 1e100, 1e300)
 SEVERITY_ORDER = {"crash": 0, "wrong": 1, "imprecise": 2, "unsupported": 3}
+KIND_ORDER = {"forward": 0, "derivative": 1, "accumulation": 2, "traversal": 3, "crash": 4, "unsupported": 5}
+
+
+def finding_key(cause: Cause) -> tuple:
+    """One finding per op (a formula wrong at small x that also overflows at large x is one bug),
+    per graph kind for the graph, and apart for a missing operator."""
+    if cause.kind == "unsupported":
+        return (cause.op, "unsupported")
+    return (cause.op,) if cause.op is not None else (None, cause.kind)
 
 
 @dataclass
 class Finding:
-    cause: Cause  # the first instance: its summary and reproducer
+    first: Cause  # the first instance
     tests: list[str] = field(default_factory=list)
     instances: list[Cause] = field(default_factory=list)
     where: str = ""
 
     @property
+    def cause(self) -> Cause:
+        """The representative instance: the first of the most telling kind (a wrong value before a crash)."""
+        return min(self.instances or [self.first], key=lambda c: KIND_ORDER.get(c.kind, 9))
+
+    @property
     def op(self) -> str | None:
-        return self.cause.op
+        return self.first.op
 
     @property
     def kind(self) -> str:
         return self.cause.kind
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({c.kind for c in self.instances}, key=lambda k: KIND_ORDER.get(k, 9))
 
     @property
     def severity(self) -> str:
@@ -66,7 +85,8 @@ class Finding:
     def to_json(self) -> dict:
         error = self.relative_error
         return {
-            "op": self.op, "kind": self.kind, "severity": self.severity, "summary": self.cause.summary,
+            "op": self.op, "kind": self.kind, "kinds": self.kinds, "severity": self.severity,
+            "summary": self.cause.summary,
             "relative_error": error if math.isfinite(error) else None, "where": self.where,
             "consequences": self.consequences, "tests": list(self.tests), "reproducer": self.cause.reproducer,
         }
@@ -80,9 +100,10 @@ class Findings:
         self.unexplained: list[tuple[str, str]] = []
 
     def add(self, cause: Cause, test: str | None) -> Finding:
-        finding = self.by_key.get(cause.key)
+        key = finding_key(cause)
+        finding = self.by_key.get(key)
         if finding is None:
-            finding = self.by_key[cause.key] = Finding(cause)
+            finding = self.by_key[key] = Finding(cause)
         finding.instances.append(cause)
         if test is not None and test not in finding.tests:
             finding.tests.append(test)
@@ -125,7 +146,7 @@ class Findings:
         for n, f in enumerate(findings, 1):
             error = f.relative_error
             shown = f"worst relative error {error:.2g}" if math.isfinite(error) else "no finite result"
-            out += ["", f"[{n}] {f.op or '(engine)'} | {f.kind} | {f.severity} | {shown}"
+            out += ["", f"[{n}] {f.op or '(engine)'} | {' + '.join(f.kinds)} | {f.severity} | {shown}"
                         + (f" | shows at {f.where}" if f.where else ""),
                     f"    {f.cause.summary}"]
             if f.consequences:

@@ -43,7 +43,7 @@ from hypothesis import HealthCheck, Phase, settings
 from properties.engine_under_test import (
     ALIAS_ENV_VAR, ENV_VAR, EngineSpecError, EngineUnderTest, focus_on, parse_aliases, select_engine,
 )
-from properties.findings import Findings, causes_of
+from properties.findings import Findings, causes_of, finding_key
 from reference.ops import REGISTRY
 
 OPS_ENV_VAR = "GRADPROOF_OPS"  # comma-separated modules, like --ops-module
@@ -341,7 +341,7 @@ def _detached(config: pytest.Config) -> None:
 
     findings = config.stash[FINDINGS_KEY]
     for cause in detached_ops(config.stash[ENGINE_KEY]):
-        if cause.key not in findings.by_key:
+        if finding_key(cause) not in findings.by_key:
             findings.add(cause, None)
 
 

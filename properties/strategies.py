@@ -109,11 +109,13 @@ class _Builder:
         newest_first = [i for i in range(len(self.nodes) - 1, -1, -1) if self.nodes[i].const is None]
         return newest_first, set(newest_first) - self.used
 
-    def admits(self, spec: OpSpec, k: int, param, i: int) -> bool:
-        """Node ``i`` may be operand ``k`` of ``spec``: inside the domain, and far enough from
-        its edges, kinks and poles that a correct engine's rounding cannot cross them."""
+    def admits(self, spec: OpSpec, k: int, param, i: int, first: int | None = None) -> bool:
+        """Node ``i`` may be operand ``k`` of ``spec`` (whose first operand is node ``first``): inside
+        the domain, and far enough from its edges, kinks and poles that a correct engine's rounding
+        cannot cross them."""
         value, error = self.values[i], self.errors[i]
-        if not spec.operand_domains(param)[k].contains(value):
+        domain = spec.operand_domains(param)[k] if first is None else spec.second_domain(self.values[first], param)
+        if not domain.contains(value):
             return False
         try:
             check_operand(spec, k, value, 2.0 * error, param)  # 2x: the float value is off by up to error
@@ -214,8 +216,8 @@ def _try_op(draw, spec: OpSpec, dag: _Builder) -> bool:
         return False
     if spec.arity == 1:
         return dag.apply(spec, (first,), param)
-    seconds = [i for i in candidates if dag.admits(spec, 1, None, i)]
-    shape, constant = draw(_SHAPE), draw(floats_in(spec.operand_domains()[1]))
+    seconds = [i for i in candidates if dag.admits(spec, 1, None, i, first)]
+    shape, constant = draw(_SHAPE), draw(floats_in(spec.second_domain(dag.values[first])))
     second = _pick(draw, seconds or candidates, unused, avoid=first)
     if spec.constant_operand and (not seconds or shape < 2):
         return dag.apply(spec, (first, dag.constant(constant)))  # x + 3.0
@@ -236,7 +238,7 @@ def _fold(draw, binary: list[OpSpec], dag: _Builder) -> None:
         start = _index(draw, len(binary))
         for offset in range(len(binary)):
             spec = binary[(start + offset) % len(binary)]
-            if dag.admits(spec, 0, None, a) and dag.admits(spec, 1, None, b) and dag.apply(spec, (a, b)):
+            if dag.admits(spec, 0, None, a) and dag.admits(spec, 1, None, b, a) and dag.apply(spec, (a, b)):
                 break
         else:
             return
@@ -292,45 +294,73 @@ def cases(
         if dag.admits(spec, 0, param, root):
             if spec.arity == 1:
                 dag.apply(spec, (root,), param)
-            elif dag.admits(spec, 1, None, root):
+            elif dag.admits(spec, 1, None, root, root):
                 dag.apply(spec, (root, root))
     return Case(Expression(n_inputs, tuple(dag.nodes)), inputs)
 
 
+def _narrowed(domain: Domain, regime_domain: Domain | None) -> Domain:
+    """The op's domain within a regime's (the op's whole domain where they do not meet)."""
+    if regime_domain is None:
+        return domain
+    return domain.intersect(regime_domain) or domain
+
+
 @st.composite
 def op_cases(draw, spec: OpSpec, *, upstream: bool = False) -> Case:
-    """``spec`` alone on inputs drawn across its whole domain.
+    """``spec`` alone on inputs drawn across its whole domain, one of its regimes at a time.
 
-    Binary ops get two inputs, the same input twice, or a constant second
-    operand.  With ``upstream=True`` the op is not the root: its result is
-    multiplied by one more input, so a missing upstream factor shows.
-    """
-    param = spec.params(draw) if spec.has_param else None
+    The regime is drawn first (sigmoid saturated beyond 36, exp near its underflow edge, pow with
+    negative integer exponents: ``spec.regimes``), or the whole domain; so that every regime is
+    met however narrow it is on the real line.  Binary ops get two inputs, the same input twice,
+    or a constant second operand, the second drawn where the first allows it (``spec.joint``).
+    With ``upstream=True`` the op is not the root: its result is multiplied by one more input, so
+    a missing upstream factor shows."""
+    regimes = spec.regimes
+    pick, param_pick = draw(BYTE) % (len(regimes) + 1), draw(BYTE)
+    regime = regimes[pick] if pick < len(regimes) else None  # the last: anywhere
+    param = None
+    if spec.has_param:
+        param = spec.params(draw)
+        if regime is not None and regime.params:
+            param = regime.params[param_pick % len(regime.params)]
     domains = spec.operand_domains(param)
-    inputs = [draw(floats_in(domains[0]))]
+    narrow = list(regime.domains) + [None] * 2 if regime is not None else [None, None]
+    inputs = [draw(floats_in(_narrowed(domains[0], narrow[0])))]
     nodes = [Node(input=0)]
     if spec.arity == 2:
+        second = _narrowed(spec.second_domain(inputs[0], param), narrow[1])
         form = draw(st.sampled_from(["two", "same", "constant"] if spec.constant_operand else ["two", "same"]))
-        if form == "same" and domains[1].contains(inputs[0]):
+        if form == "same" and second.contains(inputs[0]):
             args = (0, 0)
         elif form == "constant":
-            nodes.append(Node(const=draw(floats_in(domains[1]))))
+            nodes.append(Node(const=draw(floats_in(second))))
             args = (0, 1)
         else:
-            inputs.append(draw(floats_in(domains[1])))
+            inputs.append(draw(floats_in(second)))
             nodes.append(Node(input=1))
             args = (0, 1)
     else:
         args = (0,)
     nodes.append(Node(op=spec.name, args=args, param=param))
     if upstream:  # a factor that keeps the product (and its gradient) finite
-        result = abs(float(mp_value(Expression(len(inputs), tuple(nodes)), inputs)[0].value))
-        biggest = min(UPSTREAM_FACTOR.hi, 1e300 / max(result, 1.0))
+        root, _ = mp_value(Expression(len(inputs), tuple(nodes)), inputs)
+        size = max([1.0, abs(float(root.value))] + [abs(float(d)) for d in _partials(spec, root, param)])
+        biggest = min(UPSTREAM_FACTOR.hi, 1e300 / size)
         factor = draw(floats_in(Domain(-biggest, biggest, min_abs=min(UPSTREAM_FACTOR.min_abs, biggest))))
         inputs.append(-0.75 * factor if factor == 1.0 else factor)  # 1.0 would hide a missing factor
         nodes.append(Node(input=len(inputs) - 1))
         nodes.append(Node(op="mul", args=(len(nodes) - 2, len(nodes) - 1)))
     return Case(Expression(len(inputs), tuple(nodes)), tuple(inputs))
+
+
+def _partials(spec: OpSpec, root, param) -> tuple:
+    """The op's partials at its operands (the root of a one-op expression)."""
+    values = [o.value if hasattr(o, "value") else o for o in root.operands]
+    try:
+        return spec.partials(root.ctx, *values, *([] if param is None else [param]))
+    except (ArithmeticError, ValueError):
+        return ()
 
 
 __all__ = ["Case", "cases", "op_cases", "floats_in", "LEAF_DOMAIN"]

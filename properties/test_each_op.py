@@ -7,6 +7,10 @@ op the engine under test lacks is skipped, never failed.
 
 from __future__ import annotations
 
+import math
+import random
+import zlib
+
 import pytest
 from hypothesis import given
 
@@ -15,6 +19,7 @@ from properties.engine_under_test import current_engine
 from properties.strategies import Case, op_cases
 from properties.values import edge_values
 from reference.expression import Expression, Node
+from reference.domains import SMALLEST, Domain
 from reference.ops import REGISTRY, OpSpec
 
 ENGINE = current_engine()
@@ -77,10 +82,10 @@ def _edge_cases() -> list:
                     if spec.arity == 1:
                         operand_sets = [(point,)]
                     else:  # the edge on one side, an ordinary value (or the same point) on the other
-                        partner_domain = domains[1 - k]
-                        partners = [domain.clip(p) for p in ORDINARY_PARTNERS] + [point]
-                        operand_sets = [(point, q) if k == 0 else (q, point)
-                                        for q in partners if partner_domain.contains(q)]
+                        partners = [domains[1 - k].clip(p) for p in ORDINARY_PARTNERS] + [point]
+                        operand_sets = [(point, q) if k == 0 else (q, point) for q in partners]
+                        operand_sets = [(a, b) for a, b in operand_sets
+                                        if domains[0].contains(a) and spec.second_domain(a, param).contains(b)]
                     for operands in operand_sets:
                         nodes = [Node(input=i) for i in range(len(operands))]
                         nodes.append(Node(op=spec.name, args=tuple(range(len(operands))), param=param))
@@ -98,6 +103,74 @@ def test_op_at_the_edges_of_its_domain(engine, spec, case):
         judge(case, engine, *ALL_CHECKS)
     except Skip as skip:
         pytest.skip(skip.reason)
+
+
+# ----- regimes ---------------------------------------------------------------------
+
+POINTS_PER_REGIME = 8
+
+
+def regime_points(domain: Domain, n: int, seed: str) -> list[float]:
+    """``n`` points of ``domain``, the same every run: its edges first, then magnitudes spread
+    evenly on a log scale across it, each sign where the domain has it."""
+    rng = random.Random(zlib.crc32(seed.encode()))
+    points = [p for p in edge_values(domain) if p != 0.0 or domain.zero][: n // 2]
+    low = max(domain.min_abs, SMALLEST, min((abs(x) for x in (domain.lo, domain.hi) if x), default=SMALLEST)
+              if domain.lo > 0 or domain.hi < 0 else max(domain.min_abs, SMALLEST))
+    high = domain.max_abs
+    while len(points) < n and high > 0:
+        magnitude = math.exp(rng.uniform(math.log(max(low, SMALLEST)), math.log(high)))
+        x = domain.clip(-magnitude if rng.random() < 0.5 else magnitude)
+        if domain.contains(x) and x not in points:
+            points.append(x)
+        elif len(points) == 0 and domain.contains(0.0):
+            points.append(0.0)
+        else:
+            n -= 1
+    return points
+
+
+def _regime_cases(spec: OpSpec, regime) -> list[Case]:
+    cases = []
+    params = regime.params or (spec.edge_params[:1] if spec.has_param else (None,))
+    for param in params:
+        domains = spec.operand_domains(param)
+        narrow = list(regime.domains) + [None, None]
+        first_domain = domains[0] if narrow[0] is None else (domains[0].intersect(narrow[0]) or domains[0])
+        for i, x in enumerate(regime_points(first_domain, POINTS_PER_REGIME, f"{spec.name}/{regime.name}/{param}")):
+            operands = (x,)
+            if spec.arity == 2:
+                second = spec.second_domain(x, param)
+                second = second if narrow[1] is None else (second.intersect(narrow[1]) or second)
+                choices = regime_points(second, 2, f"{spec.name}/{regime.name}/{x!r}")
+                if not choices:
+                    continue
+                operands = (x, choices[i % len(choices)])
+            nodes = [Node(input=k) for k in range(len(operands))]
+            nodes.append(Node(op=spec.name, args=tuple(range(len(operands))), param=param))
+            cases.append(Case(Expression(len(operands), tuple(nodes)), operands))
+    return cases
+
+
+def _regimes() -> list:
+    return [pytest.param(spec, regime, id=f"{spec.name}-{regime.name}", marks=_marks(spec))
+            for spec in REGISTRY.values() for regime in spec.regimes]
+
+
+@pytest.mark.parametrize("spec, regime", _regimes())
+def test_each_op_in_each_of_its_regimes(engine, spec, regime):
+    """Every run meets each regime of each op (sigmoid saturated beyond 36, exp near its underflow
+    edge, log among the subnormals, pow with each sign and size of exponent), at points spread
+    across it: a clamp or a branch anywhere on the real line is met."""
+    judged = 0
+    for case in _regime_cases(spec, regime):
+        try:
+            judge(case, engine, *ALL_CHECKS)
+            judged += 1
+        except Skip:
+            continue
+    if not judged:
+        pytest.skip(f"no point of {spec.name}'s regime {regime.name!r} could be judged")
 
 
 @pytest.mark.op("relu")

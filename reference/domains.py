@@ -58,6 +58,15 @@ class Domain:
             return self.lo if self.lo != 0 else self.hi
         return x
 
+    def intersect(self, other: "Domain") -> "Domain | None":
+        """The points in both (None if there are none)."""
+        lo, hi = max(self.lo, other.lo), min(self.hi, other.hi)
+        if lo > hi:
+            return None
+        domain = Domain(lo, hi, min_abs=max(self.min_abs, other.min_abs), zero=self.zero and other.zero)
+        has_nonzero = domain.hi >= max(domain.min_abs, 5e-324) or domain.lo <= -max(domain.min_abs, 5e-324)
+        return domain if has_nonzero or (domain.zero and lo <= 0.0 <= hi) else None
+
     def edges(self) -> list[float]:
         """Special points of the domain that every op is tested at."""
         points = [0.0, -0.0, 1.0, -1.0, self.lo, self.hi, self.min_abs, -self.min_abs, 1e-300, -1e-300, 1e-8, -1e-8]
@@ -70,3 +79,27 @@ class Domain:
 
 
 REALS = Domain()
+HALF_MAX = FLOAT_MAX / 2  # sums of two, and an adjoint of two terms, stay finite
+SMALLEST_NORMAL = 2.2250738585072014e-308
+SMALLEST = 5e-324  # the smallest subnormal
+
+
+def magnitudes(lo: float, hi: float) -> Domain:
+    """|x| in [lo, hi], either sign."""
+    return Domain(-hi, hi, min_abs=lo, zero=lo == 0.0)
+
+
+ZERO = Domain(0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Regime:
+    """A stretch of an op's domain where engines take another branch, switch formula or lose
+    precision (sigmoid saturated beyond 36, exp near its underflow edge): every run meets each.
+
+    ``domains`` has one entry per operand, None where the op's own domain applies; ``params``
+    are the params the regime is about (pow: exponents of one sign and size), or () for any."""
+
+    name: str
+    domains: tuple = (None,)
+    params: tuple = ()

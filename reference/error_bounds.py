@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reference.domains import HALF_MAX
 from reference.mp_backend import MPScalar
 from reference.ops import OpSpec
 
@@ -26,7 +27,7 @@ UNIT_ROUNDOFF = 2.0**-53
 UNDERFLOW = 2.0**-1074  # the absolute error of a result that lands among the subnormals
 NORMAL_MIN = 2.0**-1022  # below this, float64 keeps fewer than 53 bits
 LINEAR_LIMIT = 1e-3
-OVERFLOW_LIMIT = 1e300  # adjoints beyond this may overflow in a correct engine  # an operand error above this (relative) leaves the first-order regime
+OVERFLOW_LIMIT = HALF_MAX  # adjoints beyond this may overflow in a correct engine (a sum of two terms)
 
 
 class IllConditioned(Exception):

@@ -21,7 +21,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from reference.domains import FLOAT_MAX, Domain
+from reference.domains import (
+    FLOAT_MAX, HALF_MAX, SMALLEST, SMALLEST_NORMAL, ZERO, Domain, Regime, magnitudes,
+)
 
 Number = Any  # an mpmath mpf, or a Python float
 
@@ -60,6 +62,10 @@ class OpSpec:
     # how engines commonly build this op from others, at the values it would give them:
     # (operands[, param]) -> [(op, (value operands...), constant or param), ...]; blame probes these
     built_from: Callable[..., list] | None = None
+    # binary ops: where the second operand may lie given the first (a / b: b large enough that a / b
+    # and a / b**2 stay finite); None: its own domain
+    joint: Callable[[float], Domain] | None = None
+    regimes: tuple[Regime, ...] = ()  # named stretches of the domain that every run visits
     implied_by: tuple[str, ...] = ()  # ops whose presence makes users expect this one (3 - x, given x - 3)
     spellings: tuple[str, ...] = ()  # other method names engines commonly give this same op (abs for __abs__)
     default_param: Any = None  # the param an engine's method uses when called without one
@@ -72,6 +78,13 @@ class OpSpec:
 
     def operand_domains(self, param: Any = None) -> tuple[Domain, ...]:
         return self.domains() if param is None else self.domains(param)
+
+    def second_domain(self, first: float, param: Any = None) -> Domain:
+        """Where the second operand of a binary op may lie, given the first."""
+        own = self.operand_domains(param)[1]
+        if self.joint is None:
+            return own
+        return own.intersect(self.joint(first)) or self.joint(first)
 
     def singular_points(self, param: Any = None) -> tuple[tuple[float, ...], ...]:
         return self.singular() if param is None else self.singular(param)
@@ -132,11 +145,27 @@ def specs() -> list[OpSpec]:
 
 
 # ----- shared pieces ---------------------------------------------------------
+#
+# Domains span every float64 at which an op's value and partials are finite (below FINITE, which
+# leaves room for a sum of two terms); where one operand limits another (a / b), ``joint`` says how.
+# A domain narrower than that says why in one line.
 
-HUGE = Domain(-1e300, 1e300)  # sums of two stay finite
-MUL_OPERAND = Domain(-1e150, 1e150)  # products stay finite
-DIVIDEND = Domain(-1e100, 1e100)
-DIVISOR = Domain(-1e100, 1e100, min_abs=1e-100, zero=False)  # a/b and a/b**2 stay finite
+FINITE = HALF_MAX  # values and partials of one op stay below this
+EVERYWHERE = Domain(-FLOAT_MAX, FLOAT_MAX)
+SUMMANDS = Domain(-HALF_MAX, HALF_MAX)  # the sum of two stays finite
+FACTOR = Domain(-FINITE, FINITE)  # a product's partials are its factors: they must be finite too
+
+
+def _divisors(a: float) -> Domain:
+    """b with a / b, 1 / b and a / b**2 all finite."""
+    smallest = max(abs(a) / FINITE, math.sqrt(abs(a) / FINITE), 1.0 / FINITE)
+    return Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=smallest * (1 + 1e-12), zero=False)
+
+
+def _factors(a: float) -> Domain:
+    """b with a * b finite (and b itself finite: it is a partial)."""
+    biggest = FINITE if abs(a) <= 1.0 else FINITE / abs(a)
+    return Domain(-biggest, biggest)
 
 
 def _constants(lo: float, hi: float, *, nonzero: bool = False):
@@ -145,7 +174,7 @@ def _constants(lo: float, hi: float, *, nonzero: bool = False):
     def draw_constant(draw):
         from properties.values import floats_in  # local: reference must not need hypothesis to import
 
-        return draw(floats_in(Domain(lo, hi, min_abs=1e-100 if nonzero else 0.0, zero=not nonzero)))
+        return draw(floats_in(Domain(lo, hi, min_abs=SMALLEST if nonzero else 0.0, zero=not nonzero)))
 
     return draw_constant
 
@@ -154,71 +183,116 @@ def _no_singular(*_):
     return ((), ())
 
 
+ORDINARY = Domain(-10.0, 10.0)
+TINY = magnitudes(SMALLEST, 1e-8)
+SUBNORMAL = magnitudes(SMALLEST, SMALLEST_NORMAL)
+HUGE = magnitudes(1e100, HALF_MAX)
+SUM_REGIMES = (
+    Regime("ordinary", (ORDINARY, ORDINARY)),
+    Regime("subnormal", (SUBNORMAL, SUBNORMAL)),
+    Regime("huge", (HUGE, HUGE)),
+    Regime("tiny and huge", (TINY, HUGE)),
+)
+UNARY_SIZES = (Regime("ordinary", (ORDINARY,)), Regime("tiny", (TINY,)), Regime("huge", (HUGE,)))
+
 # ----- arithmetic ------------------------------------------------------------
 
 register(OpSpec(
-    name="add", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
-    multilinear=True, exact_underflow=True, method="__add__", arity=2, call=lambda a, b: a + b, source="{0} + {1}",
+    name="add", method="__add__", arity=2, call=lambda a, b: a + b, source="{0} + {1}",
     mp=lambda ctx, a, b: a + b, partials=lambda ctx, a, b: (1, 1),
-    domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
-    derivative_ulps=lambda *a: 0.0,
+    domains=lambda: (SUMMANDS, SUMMANDS), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    singular=_no_singular, constant_operand=True, regimes=SUM_REGIMES,
+    multilinear=True, exact_underflow=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="radd", implied_by=("add",), built_from=lambda x, c: [("add", (x,), c)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
-    multilinear=True, exact_underflow=True, method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
+    name="radd", method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
+    implied_by=("add",), built_from=lambda x, c: [("add", (x,), c)],
     mp=lambda ctx, x, c: c + x, partials=lambda ctx, x, c: (1,),
-    domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
-    derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
+    domains=lambda c: (SUMMANDS,), params=_constants(-HALF_MAX, HALF_MAX), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),),
+    singular=_no_singular, edge_params=(0.0, 1.0, -3.0),
+    regimes=(Regime("ordinary", (ORDINARY,)), Regime("huge constant", (ORDINARY,), (1e300, -1e300)),
+             Regime("tiny", (TINY,), (1.0, 0.0))),
+    multilinear=True, exact_underflow=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="sub", built_from=lambda a, b: [("neg", (b,), None), ("mul", (b,), -1.0), ("add", (a, -b), None)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
-    multilinear=True, exact_underflow=True, method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
+    name="sub", method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
+    built_from=lambda a, b: [("neg", (b,), None), ("mul", (b,), -1.0), ("add", (a, -b), None)],
     mp=lambda ctx, a, b: a - b, partials=lambda ctx, a, b: (1, -1),
-    domains=lambda: (HUGE, HUGE), singular=_no_singular, constant_operand=True,
-    derivative_ulps=lambda *a: 0.0,
+    domains=lambda: (SUMMANDS, SUMMANDS), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    singular=_no_singular, constant_operand=True, regimes=SUM_REGIMES,
+    multilinear=True, exact_underflow=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rsub", implied_by=("sub",), built_from=lambda x, c: [("neg", (x,), None), ("mul", (x,), -1.0), ("radd", (-x,), c),
-                                          ("sub", (c, x), None)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
-    multilinear=True, exact_underflow=True, method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
+    name="rsub", method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
+    implied_by=("sub",),
+    built_from=lambda x, c: [("neg", (x,), None), ("mul", (x,), -1.0), ("radd", (-x,), c), ("sub", (c, x), None)],
     mp=lambda ctx, x, c: c - x, partials=lambda ctx, x, c: (-1,),
-    domains=lambda c: (HUGE,), params=_constants(-1e300, 1e300), singular=_no_singular,
-    derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 1.0, -3.0),
+    domains=lambda c: (SUMMANDS,), params=_constants(-HALF_MAX, HALF_MAX), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),),
+    singular=_no_singular, edge_params=(0.0, 1.0, -3.0),
+    regimes=(Regime("ordinary", (ORDINARY,)), Regime("huge constant", (ORDINARY,), (1e300, -1e300)),
+             Regime("tiny", (TINY,), (1.0, 0.0))),
+    multilinear=True, exact_underflow=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="mul", limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
-    multilinear=True, method="__mul__", arity=2, call=lambda a, b: a * b, source="{0} * {1}",
+    name="mul", method="__mul__", arity=2, call=lambda a, b: a * b, source="{0} * {1}",
     mp=lambda ctx, a, b: a * b, partials=lambda ctx, a, b: (b, a),
-    domains=lambda: (MUL_OPERAND, MUL_OPERAND), singular=_no_singular, constant_operand=True,
-    derivative_ulps=lambda *a: 0.0,
+    domains=lambda: (FACTOR, FACTOR), joint=_factors, limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
+    singular=_no_singular, constant_operand=True,
+    regimes=(Regime("ordinary", (ORDINARY, ORDINARY)), Regime("a zero factor", (ZERO, None)),
+             Regime("tiny", (TINY, TINY)), Regime("huge by tiny", (HUGE, TINY))),
+    multilinear=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rmul", implied_by=("mul",), built_from=lambda x, c: [("mul", (x,), c)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
-    multilinear=True, method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
+    name="rmul", method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
+    implied_by=("mul",), built_from=lambda x, c: [("mul", (x,), c)],
     mp=lambda ctx, x, c: c * x, partials=lambda ctx, x, c: (c,),
-    domains=lambda c: (MUL_OPERAND,), params=_constants(-1e150, 1e150), singular=_no_singular,
-    derivative_ulps=lambda *a: 0.0, edge_params=(0.0, 2.0, -0.5),
+    domains=lambda c: (_factors(c),), params=_constants(-1e150, 1e150), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),),
+    singular=_no_singular, edge_params=(0.0, 2.0, -0.5),
+    regimes=(Regime("ordinary", (ORDINARY,)), Regime("zero constant", (ORDINARY,), (0.0,)),
+             Regime("tiny", (TINY,), (2.0, -0.5))),
+    multilinear=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="truediv", built_from=lambda a, b: [("pow", (b,), -1.0), ("mul", (a, 1.0 / b), None)], method="__truediv__", arity=2, call=lambda a, b: a / b, source="{0} / {1}",
+    name="truediv", method="__truediv__", arity=2, call=lambda a, b: a / b, source="{0} / {1}",
+    built_from=lambda a, b: [("pow", (b,), -1.0), ("mul", (a, 1.0 / b), None)],
     mp=lambda ctx, a, b: a / b, partials=lambda ctx, a, b: (1 / b, -a / (b * b)),
-    domains=lambda: (DIVIDEND, DIVISOR), singular=lambda *p: ((), (0.0,)), constant_operand=True,
+    domains=lambda: (EVERYWHERE, Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=1.0 / FINITE, zero=False)), joint=_divisors,
+    singular=lambda *p: ((), (0.0,)), constant_operand=True,
+    regimes=(Regime("ordinary", (ORDINARY, magnitudes(0.1, 10.0))), Regime("a zero dividend", (ZERO, None)),
+             # where b ** -1 (a / b computed as a * b ** -1) has a slope beyond float64
+             Regime("tiny divisor", (magnitudes(1e-300, 1e-200), magnitudes(1e-250, 1e-155))),
+             Regime("huge", (HUGE, HUGE))),
     forward_ulps=lambda *a: 2.0,  # a * (1/b) is as legitimate as a / b
     doc="true division or multiplication by the reciprocal",
 ))
+
+
+def _reciprocals(c: float) -> tuple[Domain]:
+    """x with c / x and c / x**2 finite."""
+    smallest = max(abs(c) / FINITE, math.sqrt(abs(c) / FINITE), SMALLEST)
+    return (Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=smallest * (1 + 1e-12), zero=False),)
+
+
 register(OpSpec(
-    name="rtruediv", implied_by=("truediv",), built_from=lambda x, c: [("pow", (x,), -1.0), ("truediv", (c, x), None),
-                                              ("mul", (1.0 / x,), c), ("rmul", (1.0 / x,), c)], method="__rtruediv__", arity=1, call=lambda x, c: c / x, source="{p} / {0}",
+    name="rtruediv", method="__rtruediv__", arity=1, call=lambda x, c: c / x, source="{p} / {0}",
+    implied_by=("truediv",),
+    built_from=lambda x, c: [("pow", (x,), -1.0), ("truediv", (c, x), None), ("mul", (1.0 / x,), c),
+                             ("rmul", (1.0 / x,), c)],
     mp=lambda ctx, x, c: c / x, partials=lambda ctx, x, c: (-c / (x * x),),
-    domains=lambda c: (DIVISOR,), params=_constants(-1e100, 1e100), singular=lambda *p: ((0.0,),),
-    forward_ulps=lambda *a: 2.0, edge_params=(1.0, 2.0, -3.0, 0.0),
+    domains=_reciprocals, params=_constants(-1e100, 1e100), singular=lambda *p: ((0.0,),),
+    edge_params=(1.0, 2.0, -3.0, 0.0),
+    regimes=(Regime("ordinary", (magnitudes(0.1, 10.0),)),
+             Regime("tiny divisor", (magnitudes(1e-154, 1e-100),), (1e-200, 1e-160)),
+             Regime("huge", (HUGE,), (1.0, -3.0))),
+    forward_ulps=lambda *a: 2.0,
 ))
 register(OpSpec(
-    name="neg", implied_by=("sub",), built_from=lambda x: [("mul", (x,), -1.0), ("rmul", (x,), -1.0)], limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
-    multilinear=True, exact_underflow=True, method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
+    name="neg", method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
+    implied_by=("sub",), built_from=lambda x: [("mul", (x,), -1.0), ("rmul", (x,), -1.0)],
     mp=lambda ctx, x: -x, partials=lambda ctx, x: (-1,),
-    domains=lambda: (Domain(),), singular=_no_singular, forward_ulps=lambda *a: 0.0,
-    derivative_ulps=lambda *a: 0.0,
+    domains=lambda: (EVERYWHERE,), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),), singular=_no_singular,
+    regimes=(*UNARY_SIZES, Regime("subnormal", (SUBNORMAL,))),
+    multilinear=True, exact_underflow=True, forward_ulps=lambda *a: 0.0, derivative_ulps=lambda *a: 0.0,
 ))
 
 # ----- power -----------------------------------------------------------------
@@ -227,9 +301,11 @@ EXPONENTS = (2.0, 3.0, -1.0, 0.5, -2.0, 1.0, 0.0, 4.0, -3.0, 1.5, -0.5, 2.5, 1.0
 
 
 def _pow_domain(e: float) -> tuple[Domain]:
-    """Bases for which x**e and e*x**(e-1) are finite and real (below 1e250 in magnitude)."""
-    biggest = 10.0 ** (250.0 / max(abs(e), 1.0))
-    smallest = 10.0 ** (-250.0 / abs(e - 1.0)) if e < 1.0 else 0.0
+    """Bases for which x**e and e*x**(e-1) are finite and real."""
+    log_finite = math.log(FINITE)
+    biggest = min(FLOAT_MAX, math.exp(log_finite / max(abs(e), 1.0)))
+    smallest = math.exp(-log_finite / abs(e - 1.0)) if e < 1.0 else 0.0
+    smallest = max(smallest, SMALLEST) if e < 1.0 else 0.0
     if e.is_integer():
         # 0 ** 0 = 1 is a convention, and so is its slope: leave x = 0 out when e = 0
         return (Domain(-biggest, biggest, min_abs=smallest, zero=e >= 1.0),)
@@ -266,78 +342,104 @@ def _pow_ulps(ctx, x, e):
 
 
 register(OpSpec(
-    name="pow", method="__pow__",
-    built_from=lambda x, e: [("log", (x,), None), ("exp", (e * math.log(x),), None)] if x > 0 else [], arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
+    name="pow", method="__pow__", arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
+    built_from=lambda x, e: [("log", (x,), None), ("exp", (e * math.log(x),), None)] if x > 0 else [],
     mp=_pow_value, partials=_pow_partial, domains=_pow_domain, params=_draw_exponent,
     singular=lambda e: ((0.0,),) if e < 1.0 else ((),),
     forward_ulps=_pow_ulps, derivative_ulps=lambda ctx, x, e: 2.0 + _pow_ulps(ctx, x, e - 1.0),
     edge_params=(2.0, 3.0, -1.0, 0.5, 0.0, 1.0, -2.0, 1.5),
+    regimes=(Regime("positive integer exponents, negative bases", (Domain(-10.0, -0.1),), (2.0, 3.0, 4.0)),
+             Regime("negative integer exponents", (magnitudes(0.1, 10.0),), (-1.0, -2.0, -3.0)),
+             Regime("fractional exponents", (Domain(0.1, 10.0),), (0.5, 1.5, 1.0 / 3.0, 2.5)),
+             Regime("negative fractional exponents", (Domain(0.1, 10.0),), (-0.5, -1.5)),
+             Regime("exponents 0 and 1", (None,), (0.0, 1.0)),
+             Regime("a zero base", (ZERO,), (1.0, 2.0, 3.0, 1.5)),
+             Regime("tiny bases", (Domain(0.0, 1e-100, min_abs=SMALLEST, zero=False),), (0.5, 2.0, -0.5))),
     doc="a real-number exponent; negative bases only with integer exponents",
 ))
 
 # ----- elementary functions --------------------------------------------------
 
 TRANSCENDENTAL_ULPS = 4.0  # libm is within 1 ulp; leave room for other correct formulas
+EXP_MAX = 709.0  # exp(709) = 8.2e307: beyond, the value or its slope is no longer below FINITE
 
 register(OpSpec(
     name="exp", method="exp", arity=1, limits=lambda: ((-math.inf, 709.78),),
     call=lambda x: x.exp(), source="{0}.exp()",
     mp=lambda ctx, x: ctx.exp(x), partials=lambda ctx, x: (ctx.exp(x),),
-    domains=lambda: (Domain(-740.0, 709.0),), singular=_no_singular,
+    domains=lambda: (Domain(-FLOAT_MAX, EXP_MAX),), singular=_no_singular,
+    regimes=(Regime("ordinary", (Domain(-30.0, 30.0),)), Regime("tiny", (TINY,)),
+             Regime("underflow edge", (Domain(-760.0, -700.0),)), Regime("overflow edge", (Domain(690.0, EXP_MAX),)),
+             Regime("far below", (Domain(-FLOAT_MAX, -1e3),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
 register(OpSpec(
     name="log", method="log", arity=1, limits=lambda: ((0.0, math.inf),),
     call=lambda x: x.log(), source="{0}.log()",
     mp=lambda ctx, x: ctx.log(x), partials=lambda ctx, x: (1 / x,),
-    domains=lambda: (Domain(1e-300, FLOAT_MAX, min_abs=1e-300, zero=False),), singular=lambda *p: ((0.0,),),
+    # from the subnormal where 1/x (the slope) is still finite
+    domains=lambda: (Domain(1.0 / FINITE, FLOAT_MAX, min_abs=1.0 / FINITE, zero=False),), singular=lambda *p: ((0.0,),),
+    regimes=(Regime("subnormals", (Domain(1.0 / FINITE, SMALLEST_NORMAL),)),
+             Regime("tiny", (Domain(SMALLEST_NORMAL, 1e-8),)), Regime("near 1", (Domain(1.0 - 1e-8, 1.0 + 1e-8),)),
+             Regime("ordinary", (Domain(1e-3, 1e3),)), Regime("huge", (Domain(1e100, FLOAT_MAX),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
+TRIG_REGIMES = (Regime("ordinary", (ORDINARY,)), Regime("tiny", (TINY,)), Regime("large", (magnitudes(1e3, 1e15),)),
+                Regime("huge", (magnitudes(1e15, FLOAT_MAX),)))
 register(OpSpec(
     name="sin", method="sin", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.sin(), source="{0}.sin()",
     mp=lambda ctx, x: ctx.sin(x), partials=lambda ctx, x: (ctx.cos(x),),
-    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular, periodic=True,
+    domains=lambda: (EVERYWHERE,), singular=_no_singular, periodic=True, regimes=TRIG_REGIMES,
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
 register(OpSpec(
     name="cos", method="cos", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.cos(), source="{0}.cos()",
     mp=lambda ctx, x: ctx.cos(x), partials=lambda ctx, x: (-ctx.sin(x),),
-    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular, periodic=True,
+    domains=lambda: (EVERYWHERE,), singular=_no_singular, periodic=True, regimes=TRIG_REGIMES,
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
 register(OpSpec(
-    name="tanh", built_from=lambda x: [("exp", (2.0 * x,), None), ("exp", (-2.0 * x,), None), ("exp", (x,), None),
-                                       ("exp", (-x,), None)], method="tanh", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    name="tanh", method="tanh", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.tanh(), source="{0}.tanh()",
+    built_from=lambda x: [("exp", (2.0 * x,), None), ("exp", (-2.0 * x,), None), ("exp", (x,), None),
+                          ("exp", (-x,), None)],
     mp=lambda ctx, x: ctx.tanh(x), partials=lambda ctx, x: (ctx.sech(x) ** 2,),
-    # |x| <= 350: tanh is +-1 in float64 from |x| = 19.1 on, and the legitimate
-    # formulas 1/cosh(x)**2 and exp(2x) overflow from |x| = 355 on.
-    domains=lambda: (Domain(-350.0, 350.0),), singular=_no_singular,
+    # everywhere: tanh is +-1 in float64 from |x| = 19.1 on, and a stable formula never overflows
+    domains=lambda: (EVERYWHERE,), singular=_no_singular,
+    regimes=(Regime("tiny", (magnitudes(1e-300, 1e-8),)), Regime("near 0", (magnitudes(1e-8, 1e-2),)),
+             Regime("ordinary", (Domain(-5.0, 5.0),)), Regime("saturated", (magnitudes(19.0, 350.0),)),
+             Regime("beyond exp's overflow", (magnitudes(355.0, 1e4),)), Regime("far", (magnitudes(1e4, FLOAT_MAX),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
     # 1 - t*t loses everything but an absolute error of ~u once |t| is near 1
     derivative_ulps=lambda *a: 12.0, derivative_scale=lambda ctx, x: (ctx.sech(x) ** 2 + ctx.tanh(x) ** 2,),
 ))
 register(OpSpec(
-    name="sigmoid", built_from=lambda x: [("exp", (-x,), None), ("exp", (x,), None)], method="sigmoid", arity=1, limits=lambda: ((-math.inf, math.inf),),
+    name="sigmoid", method="sigmoid", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.sigmoid(), source="{0}.sigmoid()",
+    built_from=lambda x: [("exp", (-x,), None), ("exp", (x,), None)],
     mp=lambda ctx, x: 1 / (1 + ctx.exp(-x)), partials=lambda ctx, x: (ctx.exp(-x) / (1 + ctx.exp(-x)) ** 2,),
-    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular,
+    domains=lambda: (EVERYWHERE,), singular=_no_singular,
+    regimes=(Regime("tiny", (TINY,)), Regime("ordinary", (Domain(-30.0, 30.0),)),
+             Regime("saturated below", (Domain(-745.0, -36.0),)), Regime("saturated above", (Domain(36.0, 745.0),)),
+             Regime("exp's underflow edge", (Domain(-760.0, -700.0),)),
+             Regime("exp's overflow edge", (Domain(700.0, 760.0),)), Regime("far", (magnitudes(1e3, FLOAT_MAX),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
     # s * (1 - s) keeps only an absolute error of ~u * s once s is near 1
     derivative_ulps=lambda *a: 8.0, derivative_scale=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
     doc="the logistic function 1 / (1 + exp(-x)); a stable formula never overflows",
 ))
+KINK_REGIMES = (Regime("zero", (ZERO,)), Regime("ordinary", (ORDINARY,)), Regime("tiny", (magnitudes(SMALLEST, 1e-300),)),
+                Regime("huge", (magnitudes(1e300, FLOAT_MAX),)))
 register(OpSpec(
     name="relu", method="relu", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.relu(), source="{0}.relu()",
     mp=lambda ctx, x: x if x > 0 else ctx.zero, partials=lambda ctx, x: (ctx.one if x > 0 else ctx.zero,),
-    domains=lambda: (Domain(-1e300, 1e300),), singular=lambda *p: ((0.0,),),
+    domains=lambda: (EVERYWHERE,), singular=lambda *p: ((0.0,),), regimes=KINK_REGIMES,
     forward_ulps=lambda *a: 0.0, derivative_ulps=lambda *a: 0.0,
     doc="relu'(0) = 0, as torch defines it",
 ))
-
 
 # ----- ops that published engines add --------------------------------------------------
 
@@ -345,7 +447,7 @@ register(OpSpec(
     name="abs", method="__abs__", spellings=("abs",), arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: abs(x), source="abs({0})",
     mp=lambda ctx, x: ctx.fabs(x), partials=lambda ctx, x: (ctx.sign(x),),
-    domains=lambda: (Domain(-1e300, 1e300),), singular=lambda *p: ((0.0,),),
+    domains=lambda: (EVERYWHERE,), singular=lambda *p: ((0.0,),), regimes=KINK_REGIMES,
     multilinear=True, exact_underflow=True, forward_ulps=lambda *a: 0.0, derivative_ulps=lambda *a: 0.0,
     doc="|x|, also spelled x.abs(); abs'(0) = 0, as torch defines it",
 ))
@@ -353,7 +455,7 @@ register(OpSpec(
     name="pos", method="__pos__", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: +x, source="+{0}",
     mp=lambda ctx, x: +x, partials=lambda ctx, x: (1,),
-    domains=lambda: (Domain(),), singular=_no_singular,
+    domains=lambda: (EVERYWHERE,), singular=_no_singular, regimes=UNARY_SIZES,
     multilinear=True, exact_underflow=True, forward_ulps=lambda *a: 0.0, derivative_ulps=lambda *a: 0.0,
     doc="+x: the same value, and a gradient that flows through it",
 ))
@@ -362,7 +464,9 @@ register(OpSpec(
     call=lambda x: x.sqrt(), source="{0}.sqrt()", built_from=lambda x: [("pow", (x,), 0.5)],
     mp=lambda ctx, x: ctx.sqrt(x), partials=lambda ctx, x: (1 / (2 * ctx.sqrt(x)),),
     # x = 0 is left out: the slope is infinite there
-    domains=lambda: (Domain(0.0, FLOAT_MAX, min_abs=5e-324, zero=False),), singular=lambda *p: ((0.0,),),
+    domains=lambda: (Domain(0.0, FLOAT_MAX, min_abs=SMALLEST, zero=False),), singular=lambda *p: ((0.0,),),
+    regimes=(Regime("subnormal", (Domain(SMALLEST, SMALLEST_NORMAL),)), Regime("tiny", (Domain(SMALLEST_NORMAL, 1e-8),)),
+             Regime("ordinary", (Domain(1e-3, 1e3),)), Regime("huge", (Domain(1e100, FLOAT_MAX),))),
     forward_ulps=lambda ctx, x: _pow_ulps(ctx, x, 0.5),  # x ** 0.5 (via exp and log) is legitimate
     derivative_ulps=lambda ctx, x: 2.0 + _pow_ulps(ctx, x, -0.5),
 ))
@@ -371,7 +475,8 @@ register(OpSpec(
     call=lambda x: x.tan(), source="{0}.tan()", built_from=lambda x: [("sin", (x,), None), ("cos", (x,), None)],
     mp=lambda ctx, x: ctx.tan(x), partials=lambda ctx, x: (1 / ctx.cos(x) ** 2,),
     # no hole at the poles pi/2 + k pi: no float64 is one, and rounding that crosses one makes the bound vacuous
-    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular, periodic=True,
+    domains=lambda: (EVERYWHERE,), singular=_no_singular, periodic=True,
+    regimes=(*TRIG_REGIMES, Regime("near a pole", (Domain(1.5707963, 1.5707964),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS + 2.0,  # sin(x) / cos(x) is legitimate
     derivative_ulps=lambda *a: 8.0, derivative_scale=lambda ctx, x: (1 + ctx.tan(x) ** 2,),
 ))
@@ -391,7 +496,7 @@ register(OpSpec(
     call=lambda x, s: x.leaky_relu(s), source="{0}.leaky_relu({p})",
     torch_call=lambda x, s: __import__("torch").nn.functional.leaky_relu(x, s),
     mp=lambda ctx, x, s: x if x > 0 else s * x, partials=lambda ctx, x, s: (ctx.one if x > 0 else ctx.mpf(s),),
-    domains=lambda s: (Domain(-1e300, 1e300),), params=_draw_slope, singular=lambda *p: ((0.0,),),
+    domains=lambda s: (EVERYWHERE,), params=_draw_slope, singular=lambda *p: ((0.0,),), regimes=KINK_REGIMES,
     multilinear=True, forward_ulps=lambda *a: 1.0, derivative_ulps=lambda *a: 0.0,
     edge_params=(0.01, 0.2), default_param=0.01, param_optional=True,
     doc="x for x > 0, slope * x below; the slope at 0 is the negative slope, as torch defines it",
@@ -403,7 +508,10 @@ register(OpSpec(
     # torch's F.softplus returns x itself above its threshold (20): logaddexp is the exact function
     torch_call=lambda x: __import__("torch").logaddexp(x, __import__("torch").zeros_like(x)),
     mp=lambda ctx, x: ctx.log1p(ctx.exp(x)), partials=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
-    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular,
+    domains=lambda: (EVERYWHERE,), singular=_no_singular,
+    regimes=(Regime("tiny", (TINY,)), Regime("ordinary", (Domain(-30.0, 30.0),)),
+             Regime("large", (Domain(30.0, 700.0),)), Regime("beyond exp's overflow", (Domain(710.0, 1e4),)),
+             Regime("large negative", (Domain(-1e4, -30.0),)), Regime("far", (magnitudes(1e4, FLOAT_MAX),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
     derivative_ulps=lambda *a: 8.0, derivative_scale=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
     doc="log(1 + exp(x)); a stable formula never overflows (x + log1p(exp(-x)) for large x)",
@@ -413,7 +521,8 @@ register(OpSpec(
     call=lambda x: x.softsign(), source="{0}.softsign()",
     torch_call=lambda x: __import__("torch").nn.functional.softsign(x),
     mp=lambda ctx, x: x / (1 + ctx.fabs(x)), partials=lambda ctx, x: (1 / (1 + ctx.fabs(x)) ** 2,),
-    domains=lambda: (Domain(-1e300, 1e300),), singular=_no_singular,
+    domains=lambda: (EVERYWHERE,), singular=_no_singular,
+    regimes=(Regime("zero", (ZERO,)), *UNARY_SIZES),
     # autograd through x / (1 + |x|) (torch's own softsign too) forms the slope as 1/(1+|x|) - |x|/(1+|x|)^2:
     # terms of size 1/(1+|x|) that cancel to 1/(1+|x|)^2, so only an absolute error of ~u/(1+|x|) is owed
     forward_ulps=lambda *a: 3.0, derivative_ulps=lambda *a: 8.0,
@@ -423,8 +532,8 @@ register(OpSpec(
 
 
 def _rpow_domain(c: float) -> tuple[Domain]:
-    """Exponents for which c ** x and its slope c ** x log c stay far inside float64."""
-    bound = 1e300 if c == 1.0 else min(1e300, 700.0 / abs(math.log(c)))
+    """Exponents for which c ** x and its slope c ** x log c stay finite."""
+    bound = FLOAT_MAX if c == 1.0 else min(FLOAT_MAX, math.log(FINITE / max(1.0, abs(math.log(c)))) / abs(math.log(c)))
     return (Domain(-bound, bound),)
 
 
@@ -438,17 +547,19 @@ def _draw_base(draw):
 BASES = (2.0, 10.0, 0.5, math.e, 1.0, 3.0, 0.1)
 
 register(OpSpec(
-    name="rpow", method="__rpow__", arity=1, limits=lambda c: ((-math.inf, math.inf),),
-    call=lambda x, c: c ** x, source="{p} ** {0}",
+    name="rpow", method="__rpow__", arity=1, call=lambda x, c: c ** x, source="{p} ** {0}",
     built_from=lambda x, c: [("exp", (x * math.log(c),), None), ("rmul", (x,), math.log(c))],
     mp=lambda ctx, x, c: ctx.power(c, x), partials=lambda ctx, x, c: (ctx.power(c, x) * ctx.log(c),),
-    domains=_rpow_domain, params=_draw_base, singular=_no_singular,
+    domains=_rpow_domain, params=_draw_base, limits=lambda c: ((-math.inf, math.inf),), singular=_no_singular,
+    edge_params=(2.0, 10.0, 0.5, 1.0),
+    regimes=(Regime("bases above 1", (ORDINARY,), (2.0, 10.0, math.e)), Regime("bases below 1", (ORDINARY,), (0.5, 0.1)),
+             Regime("base 1", (None,), (1.0,)), Regime("tiny exponents", (TINY,), (2.0, 10.0)),
+             Regime("near overflow", (Domain(600.0, 1000.0),), (2.0,))),
     forward_ulps=lambda ctx, x, c: 2.0 + float(abs(x * ctx.log(c))),  # exp(x log c) is legitimate
     derivative_ulps=lambda ctx, x, c: 6.0 + float(abs(x * ctx.log(c))),
-    edge_params=(2.0, 10.0, 0.5, 1.0),
     doc="c ** x for a constant c > 0: the gradient flows to the exponent x",
 ))
 
+
 def spec_for_method(method: str) -> list[OpSpec]:
     return [s for s in REGISTRY.values() if s.method == method]
-

@@ -20,7 +20,7 @@ from properties.strategies import Case
 from reference.expression import Expression, Node
 from reference.ops import REGISTRY
 
-POINTS = (0.7, -1.3, 0.0, 1e-10, -1e-10, 5e-7, -5e-7, 2e-4, 2.5, -2.5, 1e-30, 12.0)
+POINTS = (0.7, -1.3, 0.0, 1e-10, -1e-10, 5e-7, -5e-7, 2e-4, 2.5, -2.5, 1e-30, 12.0, -60.0, 400.0, -400.0)
 PARAMS = {"pow": (1.0, 3.0, 2.0, 0.5, -1.0), "radd": (3.0,), "rsub": (3.0,), "rmul": (1.5,), "rtruediv": (2.0,),
           "leaky_relu": (0.01,), "rpow": (2.0,)}
 
@@ -47,7 +47,12 @@ def _graphs() -> list[Case]:
     doubling = Expression(1, (Node(input=0), Node(op="add", args=(0, 0)), Node(op="mul", args=(1, 1))))
     diamond = Expression(2, (Node(input=0), Node(input=1), Node(op="mul", args=(0, 1)), Node(op="sin", args=(2,)),
                              Node(op="mul", args=(3, 1)), Node(op="add", args=(4, 2))))
-    return [Case(doubling, (1.5,)), Case(diamond, (0.7, -1.3))]
+    ladder = [Node(input=0), Node(input=1)]  # v(k+1) = sin(v(k)) * v(k-1) + v(k): every node used three times
+    for k in range(40):
+        a, b = len(ladder) - 2, len(ladder) - 1
+        ladder += [Node(op="sin", args=(b,)), Node(op="mul", args=(len(ladder), a))]
+        ladder.append(Node(op="add", args=(len(ladder) - 1, b)))
+    return [Case(doubling, (1.5,)), Case(diamond, (0.7, -1.3)), Case(Expression(2, tuple(ladder)), (0.3, -0.2))]
 
 
 def _first_failure(engine, cases: list[Case]) -> Case | None:
