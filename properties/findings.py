@@ -11,7 +11,8 @@ reproducer.  ``pytest --findings PATH`` writes the same as JSON::
                    "relative_error": 1.0, "where": "x from -1e-08 to 1e-08",
                    "consequences": [], "tests": ["properties/test_each_op.py::test_tanh_alone", ...],
                    "reproducer": "from mypkg.engine import Value\\n..."}],
-     "unexplained": [{"test": "...", "message": "..."}]}
+     "unexplained": [{"test": "...", "message": "..."}],
+     "verified_ops": ["add", "radd", ...], "aliases": {"log": "ln"}}
 
 ``op`` is a registry name, or null for the graph (traversal, accumulation in
 every op) and for storage; ``kind`` is forward, derivative, crash, traversal,
@@ -125,12 +126,13 @@ class Findings:
             if not finding.where:
                 finding.where = where(finding, engine)
 
-    def to_json(self, engine_name: str) -> dict:
-        return {"engine": engine_name, "findings": [f.to_json() for f in self.findings],
-                "unexplained": [{"test": t, "message": m} for t, m in self.unexplained]}
+    def to_json(self, engine) -> dict:
+        return {"engine": engine.name, "findings": [f.to_json() for f in self.findings],
+                "unexplained": [{"test": t, "message": m} for t, m in self.unexplained],
+                "verified_ops": engine.ops, "aliases": dict(engine.aliases)}
 
-    def write(self, path: str | Path, engine_name: str) -> None:
-        Path(path).write_text(json.dumps(self.to_json(engine_name), indent=2) + "\n", encoding="utf-8")
+    def write(self, path: str | Path, engine) -> None:
+        Path(path).write_text(json.dumps(self.to_json(engine), indent=2) + "\n", encoding="utf-8")
 
     def lines(self, engine_name: str, failed_tests: int) -> list[str]:
         """The terminal summary: one block per finding, the worst first."""

@@ -352,7 +352,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _detached(config)
         findings = config.stash[FINDINGS_KEY]
         findings.locate(config.stash[ENGINE_KEY])
-        findings.write(path, config.stash[ENGINE_KEY].name)
+        findings.write(path, config.stash[ENGINE_KEY])
 
 
 @pytest.fixture(scope="session")

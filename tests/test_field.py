@@ -1,0 +1,88 @@
+"""python -m properties.field: the suite on published engines, here offline on a wheel built locally."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from properties.field import FieldEngine, Report, parse, table
+from toy_engine import ENGINE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The test engine with tanh computed from exp, as ten published engines do: it cancels to 0.0 near 0.
+TANH_FROM_EXP = '''
+
+    def tanh(self):
+        z = math.exp(2.0 * self.data)
+        t = (z - 1.0) / (z + 1.0)
+        return Value(t, (self,), (1.0 - t * t,))
+'''
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> Path:
+    source = tmp_path_factory.mktemp("fieldtoy_source")
+    (source / "fieldtoy").mkdir()
+    (source / "fieldtoy" / "__init__.py").write_text("")
+    engine = textwrap.dedent(ENGINE)
+    head, tail = engine.split("    def backward(self):")
+    (source / "fieldtoy" / "engine.py").write_text(head + TANH_FROM_EXP.lstrip("\n") + "\n    def backward(self):" + tail)
+    (source / "pyproject.toml").write_text(textwrap.dedent('''
+        [build-system]
+        requires = ["setuptools>=68"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "fieldtoy"
+        version = "0.1"
+    '''))
+    out = tmp_path_factory.mktemp("wheels")
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                             "--wheel-dir", str(out), str(source)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return out
+
+
+def test_the_field_report_runs_a_downloaded_engine_and_tabulates_its_findings(wheels, tmp_path):
+    listing = tmp_path / "engines.txt"
+    # -k keeps the run short: the ops it names, the gate and the regression corpus
+    listing.write_text("# a comment\nfieldtoy==0.1 fieldtoy.engine:Value --alias log=ln --alias relu=reLU "
+                       "-k 'tanh or log or coverage or regression'\n")
+    report = tmp_path / "field.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADPROOF_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "properties.field", str(listing), "--find-links", str(wheels), "--no-index",
+         "--profile", "smoke", "--work", str(tmp_path / "work"), "--json", str(report)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "[1/1] fieldtoy==0.1" in result.stderr
+    [entry] = json.loads(report.read_text())
+    assert entry["status"] == "ran" and "log" in entry["verified_ops"] and "tanh" in entry["verified_ops"]
+    assert [(f["op"], f["kind"]) for f in entry["findings"]] == [("tanh", "forward")], entry["findings"]
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("engine"))
+    assert lines[header + 1].startswith("fieldtoy") and "tanh, forward value: tanh(" in lines[header + 1]
+
+
+def test_a_malformed_line_names_its_line():
+    with pytest.raises(ValueError, match="engines.txt:2: expected"):
+        parse("micrograd==0.1.0 micrograd.engine:Value\nmikegrad mikegrad.engine:Value\n", "engines.txt")
+    [engine] = parse("omnigrad==0.2.3 omnigrad.diffengine:Value --alias log=ln  # typo'd names\n")
+    assert (engine.name, engine.version, engine.engine, engine.extra) == (
+        "omnigrad", "0.2.3", "omnigrad.diffengine:Value", ["--alias", "log=ln"])
+
+
+def test_the_table_has_a_line_per_finding_and_says_why_an_engine_did_not_run():
+    ran = Report(FieldEngine("a==1", "a:Value"), "ran", 1.0, "", [{"summary": "exp, forward value: ..."},
+                                                                  {"summary": "log, crash: ..."}], ["add", "exp"])
+    broken = Report(FieldEngine("b==2", "b:Value"), "error", 0.0, "pip download b==2 failed")
+    text = table([ran, broken], markdown=True)
+    assert "| a | 1 | 2 | exp, forward value: ... |" in text and "|  |  |  | log, crash: ... |" in text
+    assert "| b | 2 | - | not run: pip download b==2 failed |" in text
