@@ -77,6 +77,19 @@ class Cause:
     def key(self) -> tuple:
         return (self.op, self.kind)
 
+    def to_dict(self) -> dict:
+        """Plain data (what a pytest-xdist worker sends to the controller); without the case."""
+        return {"op": self.op, "kind": self.kind, "severity": self.severity, "summary": self.summary,
+                "reproducer": self.reproducer, "relative_error": self.relative_error,
+                "operands": list(self.operands), "param": self.param, "consequences": list(self.consequences),
+                "check": self.check}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Cause":
+        return cls(data["op"], data["kind"], data["severity"], data["summary"], data["reproducer"],
+                   data["relative_error"], tuple(data["operands"]), data["param"], tuple(data["consequences"]),
+                   check=data["check"])
+
     def with_consequence(self, op: str) -> "Cause":
         if op == self.op or op in self.consequences:
             return self

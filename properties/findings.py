@@ -99,6 +99,7 @@ class Findings:
     def __init__(self) -> None:
         self.by_key: dict[tuple, Finding] = {}
         self.unexplained: list[tuple[str, str]] = []
+        self.failed = 0  # failing tests seen
 
     def add(self, cause: Cause, test: str | None) -> Finding:
         key = finding_key(cause)

@@ -180,6 +180,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     config.stash[ENGINE_KEY] = engine
     config.stash[FINDINGS_KEY] = Findings()
+    _CONFIG["config"] = config
     from properties.coverage import missing_operators
 
     for cause in missing_operators(engine):
@@ -198,6 +199,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 NOT_OPS_KEY = pytest.StashKey[list]()
+_CONFIG: dict = {}  # the run's config, for hooks that are not given it (pytest_runtest_logreport)
 FINDINGS_KEY = pytest.StashKey[Findings]()
 FAILED_KEY = pytest.StashKey[list]()
 COVERAGE_KEY = pytest.StashKey[object]()
@@ -290,13 +292,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Blame each failure where it happened (a pytest-xdist worker, or this process) and send the
+    cause along with the report: :func:`pytest_runtest_logreport` collects the findings."""
     report = yield
     config = item.config
-    if report.when != "call" or not report.failed or ENGINE_KEY not in config.stash or call.excinfo is None:
+    if report.when != "call" or ENGINE_KEY not in config.stash:
+        return report
+    engine = config.stash[ENGINE_KEY]
+    if engine.detached:
+        report.user_properties.append(("gradproof-detached", dict(engine.detached)))
+    if not report.failed or call.excinfo is None:
         return report
     from properties.blame import blame
 
-    engine, findings = config.stash[ENGINE_KEY], config.stash[FINDINGS_KEY]
     config.stash.setdefault(FAILED_KEY, []).append(item.nodeid)
     cause = None
     for failure in causes_of(call.excinfo.value):
@@ -310,11 +318,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             break
     if cause is None:
         message = str(call.excinfo.value).strip().splitlines()
-        findings.add_unexplained(item.nodeid, message[0][:200] if message else call.excinfo.typename)
+        report.user_properties.append(("gradproof-unexplained", message[0][:200] if message else call.excinfo.typename))
         return report
-    findings.add(cause, item.nodeid)
+    report.user_properties.append(("gradproof-cause", cause.to_dict()))
     report.longrepr = CauseFirst(cause, report.longrepr)
     return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = _CONFIG.get("config")
+    if config is None or ENGINE_KEY not in config.stash or report.when != "call":
+        return
+    from properties.blame import Cause
+
+    findings = config.stash[FINDINGS_KEY]
+    for key, value in report.user_properties:
+        if key == "gradproof-cause":
+            findings.add(Cause.from_dict(value), report.nodeid)
+            findings.failed += 1
+        elif key == "gradproof-unexplained":
+            findings.add_unexplained(report.nodeid, value)
+            findings.failed += 1
+        elif key == "gradproof-detached":
+            config.stash[ENGINE_KEY].detached.update(value)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -331,7 +357,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if findings:
         findings.locate(engine)
     terminalreporter.section("gradproof findings", bold=True, red=bool(findings))
-    for line in findings.lines(engine.name, len(config.stash.get(FAILED_KEY, []))):
+    for line in findings.lines(engine.name, findings.failed):
         terminalreporter.write_line(line)
 
 

@@ -115,9 +115,13 @@ def regime_points(domain: Domain, n: int, seed: str) -> list[float]:
     evenly on a log scale across it, each sign where the domain has it."""
     rng = random.Random(zlib.crc32(seed.encode()))
     points = [p for p in edge_values(domain) if p != 0.0 or domain.zero][: n // 2]
-    low = max(domain.min_abs, SMALLEST, min((abs(x) for x in (domain.lo, domain.hi) if x), default=SMALLEST)
-              if domain.lo > 0 or domain.hi < 0 else max(domain.min_abs, SMALLEST))
     high = domain.max_abs
+    if domain.lo > 0 or domain.hi < 0:  # one sign: from the end nearer 0
+        low = max(domain.min_abs, SMALLEST, min(abs(domain.lo), abs(domain.hi)))
+    elif domain.min_abs > 0:  # a band of magnitudes: all of it
+        low = domain.min_abs
+    else:  # around 0: magnitudes within three decades of the largest (tiny ones are another regime's)
+        low = max(SMALLEST, high * 1e-3)
     while len(points) < n and high > 0:
         magnitude = math.exp(rng.uniform(math.log(max(low, SMALLEST)), math.log(high)))
         x = domain.clip(-magnitude if rng.random() < 0.5 else magnitude)

@@ -185,6 +185,7 @@ def _no_singular(*_):
 
 ORDINARY = Domain(-10.0, 10.0)
 TINY = magnitudes(SMALLEST, 1e-8)
+SMALL = magnitudes(1e-8, 1e-2)  # where a Taylor shortcut (sin x = x, exp x = 1 + x) is already wrong
 SUBNORMAL = magnitudes(SMALLEST, SMALLEST_NORMAL)
 HUGE = magnitudes(1e100, HALF_MAX)
 SUM_REGIMES = (
@@ -368,7 +369,7 @@ register(OpSpec(
     call=lambda x: x.exp(), source="{0}.exp()",
     mp=lambda ctx, x: ctx.exp(x), partials=lambda ctx, x: (ctx.exp(x),),
     domains=lambda: (Domain(-FLOAT_MAX, EXP_MAX),), singular=_no_singular,
-    regimes=(Regime("ordinary", (Domain(-30.0, 30.0),)), Regime("tiny", (TINY,)),
+    regimes=(Regime("ordinary", (Domain(-30.0, 30.0),)), Regime("tiny", (TINY,)), Regime("small", (SMALL,)),
              Regime("underflow edge", (Domain(-760.0, -700.0),)), Regime("overflow edge", (Domain(690.0, EXP_MAX),)),
              Regime("far below", (Domain(-FLOAT_MAX, -1e3),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
@@ -384,7 +385,8 @@ register(OpSpec(
              Regime("ordinary", (Domain(1e-3, 1e3),)), Regime("huge", (Domain(1e100, FLOAT_MAX),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
 ))
-TRIG_REGIMES = (Regime("ordinary", (ORDINARY,)), Regime("tiny", (TINY,)), Regime("large", (magnitudes(1e3, 1e15),)),
+TRIG_REGIMES = (Regime("ordinary", (ORDINARY,)), Regime("tiny", (TINY,)), Regime("small", (SMALL,)),
+                Regime("large", (magnitudes(1e3, 1e15),)),
                 Regime("huge", (magnitudes(1e15, FLOAT_MAX),)))
 register(OpSpec(
     name="sin", method="sin", arity=1, limits=lambda: ((-math.inf, math.inf),),
@@ -421,7 +423,7 @@ register(OpSpec(
     built_from=lambda x: [("exp", (-x,), None), ("exp", (x,), None)],
     mp=lambda ctx, x: 1 / (1 + ctx.exp(-x)), partials=lambda ctx, x: (ctx.exp(-x) / (1 + ctx.exp(-x)) ** 2,),
     domains=lambda: (EVERYWHERE,), singular=_no_singular,
-    regimes=(Regime("tiny", (TINY,)), Regime("ordinary", (Domain(-30.0, 30.0),)),
+    regimes=(Regime("tiny", (TINY,)), Regime("small", (SMALL,)), Regime("ordinary", (Domain(-30.0, 30.0),)),
              Regime("saturated below", (Domain(-745.0, -36.0),)), Regime("saturated above", (Domain(36.0, 745.0),)),
              Regime("exp's underflow edge", (Domain(-760.0, -700.0),)),
              Regime("exp's overflow edge", (Domain(700.0, 760.0),)), Regime("far", (magnitudes(1e3, FLOAT_MAX),))),
@@ -509,7 +511,7 @@ register(OpSpec(
     torch_call=lambda x: __import__("torch").logaddexp(x, __import__("torch").zeros_like(x)),
     mp=lambda ctx, x: ctx.log1p(ctx.exp(x)), partials=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
     domains=lambda: (EVERYWHERE,), singular=_no_singular,
-    regimes=(Regime("tiny", (TINY,)), Regime("ordinary", (Domain(-30.0, 30.0),)),
+    regimes=(Regime("tiny", (TINY,)), Regime("small", (SMALL,)), Regime("ordinary", (Domain(-30.0, 30.0),)),
              Regime("large", (Domain(30.0, 700.0),)), Regime("beyond exp's overflow", (Domain(710.0, 1e4),)),
              Regime("large negative", (Domain(-1e4, -30.0),)), Regime("far", (magnitudes(1e4, FLOAT_MAX),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
@@ -522,7 +524,7 @@ register(OpSpec(
     torch_call=lambda x: __import__("torch").nn.functional.softsign(x),
     mp=lambda ctx, x: x / (1 + ctx.fabs(x)), partials=lambda ctx, x: (1 / (1 + ctx.fabs(x)) ** 2,),
     domains=lambda: (EVERYWHERE,), singular=_no_singular,
-    regimes=(Regime("zero", (ZERO,)), *UNARY_SIZES),
+    regimes=(Regime("zero", (ZERO,)), Regime("small", (SMALL,)), *UNARY_SIZES),
     # autograd through x / (1 + |x|) (torch's own softsign too) forms the slope as 1/(1+|x|) - |x|/(1+|x|)^2:
     # terms of size 1/(1+|x|) that cancel to 1/(1+|x|)^2, so only an absolute error of ~u/(1+|x|) is owed
     forward_ulps=lambda *a: 3.0, derivative_ulps=lambda *a: 8.0,
