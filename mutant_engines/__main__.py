@@ -88,7 +88,7 @@ class Outcome:
 def command(engine: str, profile: str | None, findings: str, first_report: bool) -> list[str]:
     profile_args = [] if profile is None else [f"--hypothesis-profile={profile}"]
     return [
-        sys.executable, "-m", "pytest", *(["-x"] if first_report else []), "-q", "-rf", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", *(["-x"] if first_report else []), "-q", "-rf", "-n", "0", "-p", "no:cacheprovider",
         *profile_args, "--engine", engine, "--findings", findings, "properties/",
     ]
 

@@ -349,23 +349,27 @@ class Diagnosis:
             return None
         values = _partial_values(expression, leaves, engine)
         order = list(expression._creation_order)
+        root = values.get(len(expression.nodes) - 1)
+        backward_raised = False
+        if is_value(root):  # backward first: a recursion is the graph's, whatever the values
+            try:
+                root.backward()
+            except RecursionError:
+                depth = expression.depth()
+                repro = (f"{engine.import_line}\n\nx = Value(0.5)\ny = x\nfor _ in range(5000):\n    y = y * 1.0\n"
+                         "y.backward()  # RecursionError\nprint(x.grad)  # expected 1.0")
+                return Cause(None, "traversal", "crash",
+                             f"backward recurses: RecursionError on a graph {depth} ops deep (Python's limit is 1000)",
+                             repro, math.inf, case=case)
+            except Exception:
+                backward_raised = True
         if probes:
             cause = self._forward(expression, order, values)
             if cause is not None:
                 return cause
-        root = values.get(len(expression.nodes) - 1)
         if not is_value(root):
             return None
-        try:
-            root.backward()
-        except RecursionError:
-            depth = expression.depth()
-            repro = (f"{engine.import_line}\n\nx = Value(0.5)\ny = x\nfor _ in range(5000):\n    y = y * 1.0\n"
-                     "y.backward()  # RecursionError\nprint(x.grad)  # expected 1.0")
-            return Cause(None, "traversal", "crash",
-                         f"backward recurses: RecursionError on a graph {depth} ops deep (Python's limit is 1000)",
-                         repro, math.inf)
-        except Exception:
+        if backward_raised:
             return self._derivatives(expression, order, values) if probes else None
         if probes:
             cause = self._derivatives(expression, order, values)

@@ -137,7 +137,7 @@ def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 def test_replay_fails_a_broken_entry_with_its_file_name(tmp_path):
     (tmp_path / "broken.json").write_text('{"format": 1')
-    result = _run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "regression", "--corpus", str(tmp_path),
+    result = _run("-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "regression", "--corpus", str(tmp_path),
                   "properties/test_regression.py")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "broken.json" in result.stdout and "does not parse" in result.stdout
@@ -158,7 +158,7 @@ def test_fuzzing_a_mutant_finds_a_failure_and_saves_it(tmp_path):
     assert ops == ["sin"], entry["expression"]
     assert entry["property"] == "gradient" and "oracle" in entry
     assert "sin, derivative" in entry["note"] and "found in:\ndef f(" in entry["note"]
-    replay = _run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "regression", "--corpus", str(corpus),
+    replay = _run("-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "regression", "--corpus", str(corpus),
                   "--engine", "mutant_engines.sin_deriv_neg_cos:Value", "properties/test_regression.py")
     assert replay.returncode == 1 and path.name in replay.stdout, replay.stdout
 

@@ -13,7 +13,7 @@ def run_suite(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CI": "true", "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(ROOT)])}
     env.pop("GRADPROOF_ENGINE", None)
     env.pop("GRADPROOF_OPS", None)
-    command = [sys.executable, "-m", "pytest", "properties/test_coverage.py", "properties/test_each_op.py", "-q",
+    command = [sys.executable, "-m", "pytest", "properties/test_coverage.py", "properties/test_each_op.py", "-q", "-n", "0",
                "-p", "no:cacheprovider", "--hypothesis-profile=smoke", "--engine", "swish_engine:Value", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 

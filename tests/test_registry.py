@@ -63,12 +63,12 @@ def numerical_partial(spec: OpSpec, operands: list[float], k: int, param, hint):
     ``hint`` (the analytic partial) only chooses the digits; None if too many are needed."""
     x = operands[k]
     h_scale = min(abs(x), 1.0) if x != 0 else 1.0
-    magnitude = max([abs(float(_call(spec.mp, CTX50, [CTX50.mpf(v) for v in operands], param))), 1.0]
-                    + [abs(v) for v in operands] + ([abs(param)] if param is not None else []))
-    slope = abs(float(hint)) if hint and CTX50.isfinite(hint) else 1.0
-    if slope == 0.0:  # below float64's range: e.g. sigmoid' at -1e300 ~ exp(-1e300)
+    magnitude = max([abs(_call(spec.mp, CTX50, [CTX50.mpf(v) for v in operands], param)), CTX50.one]
+                    + [abs(CTX50.mpf(v)) for v in operands] + ([abs(CTX50.mpf(param))] if param is not None else []))
+    slope = abs(CTX50.mpf(hint)) if hint and CTX50.isfinite(hint) else CTX50.one
+    if float(slope) == 0.0:  # below float64's range: e.g. sigmoid' at -1e300 ~ exp(-1e300)
         return None
-    digits = 30 + 40 + max(math.log10(magnitude / h_scale), 0) + max(math.log10(1 / slope), 0) + 30
+    digits = 30 + 40 + max(float(CTX50.log10(magnitude / h_scale)), 0) + max(float(CTX50.log10(1 / slope)), 0) + 30
     if digits > MAX_DIGITS:
         return None
     ctx = _ctx(int(digits) - int(digits) % 10 + 10)
@@ -144,6 +144,14 @@ FLOAT_VERSIONS = {
     "tanh": math.tanh,
     "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
     "relu": lambda x: max(x, 0.0),
+    "abs": abs,
+    "pos": lambda x: x,
+    "sqrt": math.sqrt,
+    "tan": math.tan,
+    "leaky_relu": lambda x, s: x if x > 0 else s * x,
+    "softplus": lambda x: math.log1p(math.exp(x)),
+    "softsign": lambda x: x / (1.0 + abs(x)),
+    "rpow": lambda x, c: c**x,
 }
 
 
