@@ -60,6 +60,7 @@ class Report:
     findings: list = field(default_factory=list)
     ops: list = field(default_factory=list)
     failed_tests: int = 0
+    unverified: list = field(default_factory=list)  # the engine's ops that no spec covers
 
 
 def parse(text: str, source: str = "FILE") -> list[FieldEngine]:
@@ -125,7 +126,8 @@ def run_suite(engine: FieldEngine, path: Path, work: Path, profile: str, timeout
         return Report(engine, "error", seconds, f"pytest exit {proc.returncode}: {' | '.join(tail)}")
     data = json.loads(findings_path.read_text())
     failed = sum(1 for line in proc.stdout.splitlines() if line.startswith("FAILED "))
-    return Report(engine, "ran", seconds, "", data["findings"], data.get("verified_ops", []), failed)
+    return Report(engine, "ran", seconds, "", data["findings"], data.get("verified_ops", []), failed,
+                  data.get("unverified_ops", []))
 
 
 def field_report(engine: FieldEngine, root: Path, pip_args: list[str], profile: str, timeout: float) -> Report:
@@ -182,6 +184,8 @@ def table(reports: list[Report], markdown: bool = False) -> str:
             rows.append((r.engine.name, r.engine.version, "-", f"not run: {r.detail}"))
             continue
         lines = [finding_line(f) for f in r.findings] or ["no findings"]
+        if r.unverified:
+            lines.append(f"not verified (no spec): {', '.join(r.unverified)}")
         for i, line in enumerate(lines):
             first = i == 0
             rows.append((r.engine.name if first else "", r.engine.version if first else "",
@@ -235,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps([
             {"engine": r.engine.requirement, "value_class": r.engine.engine, "status": r.status, "detail": r.detail,
-             "verified_ops": r.ops, "failed_tests": r.failed_tests, "findings": r.findings} for r in reports], indent=2))
+             "verified_ops": r.ops, "unverified_ops": r.unverified, "failed_tests": r.failed_tests,
+             "findings": r.findings} for r in reports], indent=2))
     return 0 if all(r.status == "ran" for r in reports) else 1
 
 

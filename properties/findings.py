@@ -12,7 +12,8 @@ reproducer.  ``pytest --findings PATH`` writes the same as JSON::
                    "consequences": [], "tests": ["properties/test_each_op.py::test_tanh_alone", ...],
                    "reproducer": "from mypkg.engine import Value\\n..."}],
      "unexplained": [{"test": "...", "message": "..."}],
-     "verified_ops": ["add", "radd", ...], "aliases": {"log": "ln"}}
+     "verified_ops": ["add", "radd", ...], "aliases": {"log": "ln"},
+     "unverified_ops": ["gamma"]}  # public ops of the engine that no spec covers (the coverage gate)
 
 ``op`` is a registry name, or null for the graph (traversal, accumulation in
 every op) and for storage; ``kind`` is forward, derivative, crash, traversal,
@@ -100,6 +101,7 @@ class Findings:
         self.by_key: dict[tuple, Finding] = {}
         self.unexplained: list[tuple[str, str]] = []
         self.failed = 0  # failing tests seen
+        self.unverified: list[str] = []  # the engine's ops that no spec covers (the coverage gate)
 
     def add(self, cause: Cause, test: str | None) -> Finding:
         key = finding_key(cause)
@@ -130,7 +132,7 @@ class Findings:
     def to_json(self, engine) -> dict:
         return {"engine": engine.name, "findings": [f.to_json() for f in self.findings],
                 "unexplained": [{"test": t, "message": m} for t, m in self.unexplained],
-                "verified_ops": engine.ops, "aliases": dict(engine.aliases)}
+                "verified_ops": engine.ops, "aliases": dict(engine.aliases), "unverified_ops": self.unverified}
 
     def write(self, path: str | Path, engine) -> None:
         Path(path).write_text(json.dumps(self.to_json(engine), indent=2) + "\n", encoding="utf-8")
@@ -140,6 +142,8 @@ class Findings:
         findings = sorted(self.findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
         explained = sum(len(f.tests) for f in findings)
         out = [f"engine: {engine_name}"]
+        if self.unverified:
+            out.append(f"not verified, no spec (the coverage gate fails): {', '.join(self.unverified)}")
         if not findings and not self.unexplained:
             return out + ["no findings"]
         head = f"{len(findings)} finding(s)"
