@@ -273,6 +273,8 @@ def cause_from(engine: EngineUnderTest, outcome: Outcome, kind: str | None = Non
                 summary += ": backward ignores the upstream gradient"
         if kind == "accumulation":
             summary += ": one use of the operand replaces the other"
+        if m.against == "torch" and o is not None and m.engine is not None and o.gradient_oracle().kink[k]:
+            summary += f" (at a kink, where the suite holds engines to torch's convention, {probe.op}' = {m.expected!r})"
     check = "torch" if m.against == "torch" else ("forward" if kind == "forward" else "gradient")
     return Cause(probe.op, kind, severity(rel, m.engine, m.expected), summary, _reproducer(engine, probe, o), rel,
                  probe.operands, probe.param, case=probe.case(), check=check)
