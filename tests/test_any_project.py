@@ -81,7 +81,8 @@ def run(project: Path, installed: Path, *args: str) -> subprocess.CompletedProce
 
 def test_a_project_runs_the_installed_suite_on_its_own_engine(project, installed):
     findings = project / "findings.json"
-    result = run(project, installed, "--findings", str(findings))
+    # the properties of the aliased ops, the gate and softmax (which goes through ln): enough to see them verified
+    result = run(project, installed, "--findings", str(findings), "-k", "log or relu or coverage or softmax")
     out = result.stdout
     assert result.returncode == 0, out[-4000:]
     assert f"engine under test: engine:Value ({project / 'engine.py'})" in out, out[:2000]
@@ -108,7 +109,9 @@ def test_options_parse_from_any_directory_in_either_form(project, installed, tmp
 
 def test_a_subclass_engine_fails_only_where_it_is_wrong(project, installed):
     findings = project / "subclass.json"
-    result = run(project, installed, "--engine", "subclass_engine:Value", "--findings", str(findings))
+    # every property that touches the ops it adds, and the random expressions over all of them
+    result = run(project, installed, "--engine", "subclass_engine:Value", "--findings", str(findings),
+                 "-k", "tan or softsign or coverage or composite or graph")
     assert result.returncode == 1, result.stdout[-3000:]
     data = json.loads(findings.read_text())
     wrong = [(f["op"], f["kind"]) for f in data["findings"] if f["kind"] != "unsupported"]

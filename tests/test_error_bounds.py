@@ -208,7 +208,9 @@ for _spec in REGISTRY.values():
 
 class ClosureValue:
     """micrograd's design: a _backward closure per node, a recursive topological sort,
-    subtraction as a + (-b), division as a * b**-1, neg as x * -1."""
+    subtraction as a + (-b), neg as x * -1; division as a times the reciprocal (micrograd's own
+    a * b**-1 is no correct formula: b**-2 underflows for a huge b and overflows for a tiny one,
+    the field report's finding on micrograd)."""
 
     def __init__(self, data, _children=()):
         self.data = float(data)
@@ -319,11 +321,20 @@ class ClosureValue:
     def __rmul__(self, other):
         return self * other
 
-    def __truediv__(self, other):
-        return self * other**-1
+    def __truediv__(self, other):  # a times the reciprocal (micrograd's a * b**-1 loses the slope of a huge b)
+        other = other if isinstance(other, ClosureValue) else ClosureValue(_number(other, "/"))
+        r = 1.0 / other.data
+        out = ClosureValue(self.data * r, (self, other))
+
+        def _backward():
+            self.grad += r * out.grad
+            other.grad += -out.data * r * out.grad
+
+        out._backward = _backward
+        return out
 
     def __rtruediv__(self, other):
-        return other * self**-1
+        return ClosureValue(_number(other, "/")) / self
 
     def backward(self):
         topo, visited = [], set()
