@@ -217,7 +217,7 @@ def _try_op(draw, spec: OpSpec, dag: _Builder) -> bool:
     if spec.arity == 1:
         return dag.apply(spec, (first,), param)
     seconds = [i for i in candidates if dag.admits(spec, 1, None, i, first)]
-    shape, constant = draw(_SHAPE), draw(floats_in(spec.second_domain(dag.values[first])))
+    shape, constant = draw(_SHAPE), draw(floats_in(spec.second_domain(float(dag.values[first]))))
     second = _pick(draw, seconds or candidates, unused, avoid=first)
     if spec.constant_operand and (not seconds or shape < 2):
         return dag.apply(spec, (first, dag.constant(constant)))  # x + 3.0

@@ -49,7 +49,8 @@ class ErrorBounds:
     adjoints: tuple  # the true d(root)/d(input) from the registry's partials, in mpmath
 
 
-def _topological(root: MPScalar) -> list[MPScalar]:
+def topological_order(root: MPScalar) -> list[MPScalar]:
+    """Every scalar the root was computed from, each after its operands (post-order)."""
     order: list[MPScalar] = []
     seen: set[int] = set()
     stack: list[tuple[MPScalar, bool]] = [(root, False)]
@@ -133,7 +134,7 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
     ctx = root.ctx
     u = ctx.mpf(UNIT_ROUNDOFF)
     eta = ctx.mpf(UNDERFLOW)
-    order = _topological(root)
+    order = topological_order(root)
     err: dict[int, Any] = {}  # forward error bound per node
     local: dict[int, list] = {}  # (parent, partial, partial error bound) per node
     for node in order:

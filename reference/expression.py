@@ -338,23 +338,15 @@ def trace(fn: Callable, inputs: Sequence[float]) -> Expression:
     """The :class:`Expression` that ``fn`` computes at ``inputs``: ``fn`` runs once on the mpmath
     backend, whose scalars record every op, and the record becomes the nodes.  Data-dependent
     choices (the max that softmax subtracts) are those made at ``inputs``."""
+    from reference.error_bounds import topological_order
     from reference.mp_backend import MPScalar, mp_value
 
     root, leaves = mp_value(fn, inputs)
     index = {id(leaf): k for k, leaf in enumerate(leaves)}
     nodes = [Node(input=k) for k in range(len(leaves))]
-    order: list = []
-    seen: set[int] = set(index)
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:  # post-order: operands before the ops that use them
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((o, False) for o in reversed(node.operands) if isinstance(o, MPScalar))
-    for node in order:
+    for node in topological_order(root):  # operands before the ops that use them
+        if id(node) in index:
+            continue
         if node.spec is None:  # a constant the function made a scalar of
             index[id(node)] = len(nodes)
             nodes.append(Node(const=float(node.value)))

@@ -140,10 +140,6 @@ def register(spec: OpSpec) -> OpSpec:
     return spec
 
 
-def specs() -> list[OpSpec]:
-    return list(REGISTRY.values())
-
-
 # ----- shared pieces ---------------------------------------------------------
 #
 # Domains span every float64 at which an op's value and partials are finite (below FINITE, which
@@ -561,7 +557,3 @@ register(OpSpec(
     derivative_ulps=lambda ctx, x, c: 6.0 + float(abs(x * ctx.log(c))),
     doc="c ** x for a constant c > 0: the gradient flows to the exponent x",
 ))
-
-
-def spec_for_method(method: str) -> list[OpSpec]:
-    return [s for s in REGISTRY.values() if s.method == method]
