@@ -191,7 +191,7 @@ def run_probe(engine: EngineUnderTest, probe: Probe, *, value: bool = True, grad
 
 def _run_probe(engine: EngineUnderTest, probe: Probe, value: bool, gradient: bool) -> Outcome:
     try:
-        o = oracles(probe.case(), engine)
+        o = oracles(probe.case(), engine, values_only=not gradient)
     except Skip:
         return Outcome(probe, None)
     except Exception:  # the oracle cannot evaluate it (e.g. torch refuses): nothing to judge

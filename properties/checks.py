@@ -136,15 +136,17 @@ class Oracles:
         return SAFETY * self.bounds.gradient[k] + 2 * self.truth(k)[1]
 
 
-def oracles(case: Case, engine: EngineUnderTest, *, dps: int = DEFAULT_DPS, bounds: ErrorBounds | None = None) -> Oracles:
+def oracles(case: Case, engine: EngineUnderTest, *, dps: int = DEFAULT_DPS, bounds: ErrorBounds | None = None,
+            values_only: bool = False) -> Oracles:
     """Evaluate ``case`` everywhere; raises :class:`Skip` where no check is meaningful.
 
     ``bounds`` replaces the error analysis of the recorded computation, for a caller
-    that derived them otherwise (by hand, for a function the analysis cannot follow)."""
+    that derived them otherwise (by hand, for a function the analysis cannot follow);
+    ``values_only`` judges the value where the gradients may overflow (they are not judged)."""
     expression, inputs = case.expression, case.inputs
     try:
         root, leaves = mp_value(expression, inputs, dps)
-        bounds = bounds or error_bounds(root, leaves)
+        bounds = bounds or error_bounds(root, leaves, values_only=values_only)
     except IllConditioned as exc:
         raise Skip(f"ill-conditioned: {exc.kind}") from None
     except OutOfDomain:

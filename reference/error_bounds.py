@@ -16,6 +16,7 @@ the analysis reports the point as ill-conditioned instead of guessing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,10 +127,11 @@ def forward_error(spec: OpSpec, values: list, errors: list, param: Any, out: Any
     return propagated + own + (0 if spec.exact_underflow else ctx.mpf(UNDERFLOW))
 
 
-def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
+def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...], *, values_only: bool = False) -> ErrorBounds:
     """Bounds on the forward and gradient errors of any correct float64 engine.
 
-    Raises :class:`IllConditioned` where no bound exists.
+    Raises :class:`IllConditioned` where no bound exists; with ``values_only``, gradients that
+    may overflow float64 get infinite bounds instead (nothing is judged of them: the value is).
     """
     ctx = root.ctx
     u = ctx.mpf(UNIT_ROUNDOFF)
@@ -189,7 +191,10 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...]) -> ErrorBounds:
             terms_count[p] = terms_count.get(p, 0) + 1
     biggest = max((abs(a) for a in adjoint.values()), default=ctx.zero)
     if biggest > OVERFLOW_LIMIT:
-        raise IllConditioned("gradients overflow float64", f"an adjoint reaches {ctx.nstr(biggest, 3)}")
+        if not values_only:
+            raise IllConditioned("gradients overflow float64", f"an adjoint reaches {ctx.nstr(biggest, 3)}")
+        return ErrorBounds(float(err[id(root)]), tuple(math.inf for _ in leaves),
+                           tuple(adjoint.get(id(leaf), ctx.zero) for leaf in leaves))
     gradient_bounds = tuple(float(adjoint_err.get(id(leaf), 0)) for leaf in leaves)
     adjoints = tuple(adjoint.get(id(leaf), ctx.zero) for leaf in leaves)
     return ErrorBounds(float(err[id(root)]), gradient_bounds, adjoints)

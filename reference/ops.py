@@ -149,6 +149,7 @@ def register(spec: OpSpec) -> OpSpec:
 FINITE = HALF_MAX  # values and partials of one op stay below this
 EVERYWHERE = Domain(-FLOAT_MAX, FLOAT_MAX)
 SUMMANDS = Domain(-HALF_MAX, HALF_MAX)  # the sum of two stays finite
+RECIPROCAL_OF_FINITE = 1.0 / FINITE * (1 + 1e-12)  # the smallest x whose 1/x is below FINITE
 FACTOR = Domain(-FINITE, FINITE)  # a product's partials are its factors: they must be finite too
 
 
@@ -253,7 +254,8 @@ register(OpSpec(
     name="truediv", method="__truediv__", arity=2, call=lambda a, b: a / b, source="{0} / {1}",
     built_from=lambda a, b: [("pow", (b,), -1.0), ("mul", (a, 1.0 / b), None)],
     mp=lambda ctx, a, b: a / b, partials=lambda ctx, a, b: (1 / b, -a / (b * b)),
-    domains=lambda: (EVERYWHERE, Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=1.0 / FINITE, zero=False)), joint=_divisors,
+    domains=lambda: (EVERYWHERE, Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=RECIPROCAL_OF_FINITE, zero=False)),
+    joint=_divisors,
     singular=lambda *p: ((), (0.0,)), constant_operand=True,
     regimes=(Regime("ordinary", (ORDINARY, magnitudes(0.1, 10.0))), Regime("a zero dividend", (ZERO, None)),
              # where b ** -1 (a / b computed as a * b ** -1) has a slope beyond float64
@@ -375,8 +377,9 @@ register(OpSpec(
     call=lambda x: x.log(), source="{0}.log()",
     mp=lambda ctx, x: ctx.log(x), partials=lambda ctx, x: (1 / x,),
     # from the subnormal where 1/x (the slope) is still finite
-    domains=lambda: (Domain(1.0 / FINITE, FLOAT_MAX, min_abs=1.0 / FINITE, zero=False),), singular=lambda *p: ((0.0,),),
-    regimes=(Regime("subnormals", (Domain(1.0 / FINITE, SMALLEST_NORMAL),)),
+    domains=lambda: (Domain(RECIPROCAL_OF_FINITE, FLOAT_MAX, min_abs=RECIPROCAL_OF_FINITE, zero=False),),
+    singular=lambda *p: ((0.0,),),
+    regimes=(Regime("subnormals", (Domain(RECIPROCAL_OF_FINITE, SMALLEST_NORMAL),)),
              Regime("tiny", (Domain(SMALLEST_NORMAL, 1e-8),)), Regime("near 1", (Domain(1.0 - 1e-8, 1.0 + 1e-8),)),
              Regime("ordinary", (Domain(1e-3, 1e3),)), Regime("huge", (Domain(1e100, FLOAT_MAX),))),
     forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
