@@ -250,36 +250,34 @@ def _coverage(config: pytest.Config):
 # ----- findings: every failure blamed on its root cause -------------------------------------
 
 
-class CauseFirst:
-    """A failure report that leads with its root cause, then the property's own report."""
+def cause_text(cause) -> str:
+    """The lines a failure report leads with: the root cause, then a one-op reproducer."""
+    lines = [f"ROOT CAUSE ({cause.kind}, {cause.severity}): {cause.summary}"]
+    if cause.consequences:
+        lines.append(f"(the op(s) {', '.join(cause.consequences)} fail through it)")
+    lines += ["", "One-op reproducer (runs without gradproof):", ""]
+    lines += ["    " + line for line in cause.reproducer.splitlines()]
+    lines += ["", "Found by this property, in:", ""]
+    return "\n".join(lines)
 
-    def __init__(self, cause, original) -> None:
-        self.cause, self.original = cause, original
-        crash = getattr(original, "reprcrash", None)
-        self.reprcrash = type("ReprCrash", (), {"message": f"root cause: {cause.summary}",
-                                                "path": getattr(crash, "path", ""),
-                                                "lineno": getattr(crash, "lineno", 0)})()
 
-    def lead(self) -> str:
-        c = self.cause
-        lines = [f"ROOT CAUSE ({c.kind}, {c.severity}): {c.summary}"]
-        if c.consequences:
-            lines.append(f"(the op(s) {', '.join(c.consequences)} fail through it)")
-        lines += ["", "One-op reproducer (runs without gradproof):", ""]
-        lines += ["    " + line for line in c.reproducer.splitlines()]
-        lines += ["", "Found by this property, in:", ""]
-        return "\n".join(lines)
+def lead_with_cause(report: pytest.TestReport, cause) -> None:
+    """Put the root cause at the top of the failure's report, and make it the summary line's
+    message.  The report stays pytest's own (a traceback with one more entry first), so it
+    travels from a pytest-xdist worker like any other."""
+    from _pytest._code.code import ReprEntryNative
 
-    def toterminal(self, tw) -> None:
-        for line in self.lead().splitlines():
-            tw.line(line, bold=line.startswith("ROOT CAUSE"), red=line.startswith("ROOT CAUSE"))
-        if hasattr(self.original, "toterminal"):
-            self.original.toterminal(tw)
-        else:
-            tw.line(str(self.original))
-
-    def __str__(self) -> str:
-        return f"{self.lead()}\n{self.original}"
+    longrepr = report.longrepr
+    chain = getattr(longrepr, "chain", None)
+    traceback = chain[0][0] if chain else getattr(longrepr, "reprtraceback", None)
+    if traceback is None or not hasattr(traceback, "reprentries"):
+        report.longrepr = f"{cause_text(cause)}\n{longrepr}"
+        return
+    traceback.reprentries.insert(0, ReprEntryNative([cause_text(cause) + "\n"]))
+    crashes = [getattr(longrepr, "reprcrash", None)] + [c for _, c, _ in chain or ()]
+    for crash in crashes:
+        if crash is not None:
+            crash.message = f"root cause: {cause.summary}"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -325,7 +323,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.user_properties.append(("gradproof-unexplained", message[0][:200] if message else call.excinfo.typename))
         return report
     report.user_properties.append(("gradproof-cause", cause.to_dict()))
-    report.longrepr = CauseFirst(cause, report.longrepr)
+    lead_with_cause(report, cause)
     return report
 
 
