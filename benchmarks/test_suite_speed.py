@@ -60,7 +60,7 @@ def test_all_three_checks_on_one_example(benchmark):
     benchmark(judge, CASE, ENGINE, check_forward, check_gradient, check_torch)
 
 
-EXAMPLES = 200
+EXAMPLES = 100
 
 
 def _composite_property(strategy, central_differences: bool):
@@ -84,19 +84,22 @@ def _composite_property(strategy, central_differences: bool):
 
 def test_composite_property_examples_per_second(benchmark):
     """Examples per second of the random-expression property, generation and oracles included,
-    against its peer measured in the same run: the property as it was before issue 11, with
-    node values tracked in mpmath while drawing and central differences on every example."""
+    against its peer measured in the same run: the same property with expressions drawn as
+    before issue 11 (every node's value and rounding tracked in mpmath while drawing, the
+    size drawn up front).  (The central differences, which that property also computed on
+    every example, are now computed only where the engine and the exact chain rule disagree:
+    ``test_mpmath_central_difference_gradient`` is what that saves per example.)"""
     import time
 
     start = time.perf_counter()
-    _composite_property(legacy_cases(), central_differences=True)()
+    _composite_property(legacy_cases(), central_differences=False)()
     peer = EXAMPLES / (time.perf_counter() - start)
-    seconds = benchmark.pedantic(_composite_property(cases(), central_differences=False), rounds=1)
-    rate = EXAMPLES / benchmark.stats.stats.mean if benchmark.stats else EXAMPLES / (time.perf_counter() - start)
+    start = time.perf_counter()
+    benchmark.pedantic(_composite_property(cases(), central_differences=False), rounds=1)
+    rate = EXAMPLES / (time.perf_counter() - start)
     benchmark.extra_info.update(examples=EXAMPLES, per_second=round(rate, 1), peer_per_second=round(peer, 1),
                                 speedup=round(rate / peer, 2))
-    print(f"\ncomposite property: {rate:.1f} examples/s, the old one {peer:.1f}/s: {rate / peer:.1f}x")
-    assert seconds is None
+    print(f"\ncomposite property: {rate:.1f} examples/s; drawn as before issue 11: {peer:.1f}/s ({rate / peer:.1f}x)")
 
 
 # ----- the peer: expressions drawn with every node tracked in mpmath (the generator before issue 11) -----
@@ -128,7 +131,10 @@ class _LegacyBuilder(strategies._Builder):
         except OutOfDomain:
             return False
         plain = [o.value if hasattr(o, "value") else o for o in operands]
-        partials = spec.partials(value.ctx, *plain, *([] if param is None else [param]))
+        try:
+            partials = spec.partials(value.ctx, *plain, *([] if param is None else [param]))
+        except (ArithmeticError, ValueError):
+            return False
         amplification = max([1] + [abs(d) * self.amplification[a] for d, a in zip(partials, args)])
         if amplification > strategies.MAX_AMPLIFICATION:
             return False
