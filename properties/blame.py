@@ -488,10 +488,10 @@ class Diagnosis:
         rel = abs(actual - expected) / abs(expected) if expected else math.inf
         ops = sorted({expression.nodes[u].op for u, _ in uses})
         single = [k for k, c in enumerate(contributions) if _close(actual, c, 1e-7)]
-        if len(contributions) > 1 and single:
+        overwriting = [op for op in ops if self._overwrites(op)] if len(contributions) > 1 and single else []
+        if overwriting:  # one use's contribution replaced the others', and an op does that alone
             kind, how = "accumulation", "overwritten: it holds the contribution of one use, not the sum of all"
-            survivor = expression.nodes[uses[single[0]][0]].op
-            op = survivor if len(ops) > 1 else (ops[0] if len(ops) == 1 and self._op_specific(ops[0]) else None)
+            op = overwriting[0] if len(overwriting) < len(self.engine.ops) else None
         elif _close(actual, 0.0) or actual == 0.0:
             kind, how, op = "traversal", "never propagated: backward did not reach it", None
         elif any(_close(actual, expected + c, 1e-7) for c in contributions) or _close(actual, 2 * expected, 1e-7):
@@ -517,9 +517,43 @@ class Diagnosis:
         return Cause(op, "derivative", "wrong", f"{op}, derivative: its backward ignores the upstream gradient",
                      f"{self.engine.import_line}\n\n{self.engine.source(expression)}", math.inf)
 
-    def _op_specific(self, op: str) -> bool:
-        """Does accumulation fail only through ``op`` (x op x wrong, other ops right)?"""
-        return self.cache.get(("accumulates", op)) is False
+    def _overwrites(self, op: str) -> bool:
+        """Does ``op``'s backward overwrite its operand's gradient?  x used by ``op`` and by a
+        verified ``x * 1.25``, in both orders of creation, at an ordinary x: x's gradient must be the
+        sum of both uses.  (An op that only ever adds, in a graph whose gradients are wrong, points
+        to the traversal instead.)"""
+        key = ("overwrites", op)
+        if key not in self.cache:
+            self.cache[key] = self._overwrite_probe(op)
+        return self.cache[key]
+
+    def _overwrite_probe(self, op: str) -> bool:
+        spec = REGISTRY[op]
+        if not self.engine.supports(REGISTRY["mul"]) or not self.engine.supports(spec):
+            return False
+        param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
+        domains = spec.operand_domains(param)
+        x = domains[0].clip(0.625)
+        others = [Node(input=1)] if spec.arity == 2 else []
+        inputs = [x, domains[1].clip(1.5)] if spec.arity == 2 else [x]
+        c = len(inputs)
+        for op_first in (True, False):
+            nodes = [Node(input=k) for k in range(len(inputs) + 1)]
+            use = Node(op=op, args=(0, 1) if others else (0,), param=param)
+            scale = Node(op="mul", args=(0, c))
+            nodes += [use, scale] if op_first else [scale, use]
+            nodes.append(Node(op="add", args=(c + 1, c + 2)))
+            leaves = [self.engine.value_type(v) for v in inputs + [1.25]]
+            try:
+                self.engine.run(Expression(len(inputs) + 1, tuple(nodes)), leaves).backward()
+                got = float(leaves[0].grad)
+            except Exception:
+                return False
+            ctx = mp_scalar_type(50).ctx
+            partial = float(spec.partials(ctx, *map(ctx.mpf, inputs), *([] if param is None else [param]))[0])
+            if not _close(got, partial + 1.25, 1e-9):
+                return True
+        return False
 
 
 def _graph_reproducer(engine: EngineUnderTest, case: Case) -> str:
@@ -673,8 +707,6 @@ def blame(case: Any, engine: EngineUnderTest) -> Cause | None:
         return cause
     ops_in_cases = {op for c in cases for op in c.expression.ops()}
     harness = {op: d.verify(op) for op in ("mul", "add") if engine.supports(REGISTRY[op])}
-    for op, cause in harness.items():
-        d.cache[("accumulates", op)] = cause is None or cause.kind != "accumulation"
     overwrites = [op for op, cause in harness.items() if cause is not None and cause.kind == "accumulation"]
     if overwrites:
         if len(overwrites) > 1:  # x * x and x + x both lose a use: backward itself overwrites
