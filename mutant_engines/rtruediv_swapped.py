@@ -3,7 +3,7 @@
 import engine.value
 
 KIND = "reflected operator"
-BLAME = ('rtruediv', 'forward')  # what the findings must name: the op (None: the graph) and the kind(s)
+BLAME = ('rtruediv', ('forward', 'crash'))  # what the findings must name: the op (None: the graph) and the kind(s)
 
 
 class Value(engine.value.Value):
