@@ -386,6 +386,9 @@ class Diagnosis:
         args = [_number(values.get(a)) for a in node.args]
         if any(v is None or not math.isfinite(v) for v in args):
             return None
+        if not spec.operand_domains(node.param)[0].contains(args[0]) or (
+                spec.arity == 2 and not spec.second_domain(args[0], node.param).contains(args[1])):
+            return None  # the engine's operands are outside the op's domain: an earlier value is at fault
         if spec.arity == 2 and node.args[0] == node.args[1]:
             return Probe(node.op, (args[0],), node.param, same=True)
         if spec.arity == 2 and expression.nodes[node.args[1]].const is not None:
@@ -617,6 +620,11 @@ def _steps(probe: Probe) -> list[Probe]:
             kw["param"] = extra
         elif extra is not None:
             kw["constant"] = extra
+        param = kw.get("param")
+        second = values[1] if len(values) > 1 else kw.get("constant")
+        if not spec.operand_domains(param)[0].contains(values[0]) or (
+                spec.arity == 2 and second is not None and not spec.second_domain(values[0], param).contains(second)):
+            continue  # the primitive would be outside its domain there (exp(2x) beyond 709): no probe
         out.append(Probe(op, tuple(values), **kw, upstream=probe.upstream))
     return out
 

@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 from mpmath.ctx_mp import MPContext
 
+from reference.domains import FLOAT_MAX
 from reference.ops import REGISTRY, OpSpec
 
 DEFAULT_DPS = 50
@@ -63,8 +64,8 @@ def _apply(spec: OpSpec, operands: tuple, param: Any = None) -> MPScalar:
     if not isinstance(out, ctx.mpf) and not isinstance(out, Real):
         raise OutOfDomain(f"{spec.name}{tuple(float(v) for v in args)} is not real: {out}")
     out = ctx.mpf(out)
-    if not ctx.isfinite(out):
-        raise OutOfDomain(f"{spec.name}{tuple(float(v) for v in args)} is not finite")
+    if not ctx.isfinite(out) or abs(out) > FLOAT_MAX:  # beyond float64, no engine can be judged
+        raise OutOfDomain(f"{spec.name}{tuple(float(v) for v in args)} is not finite in float64")
     return cls(out, spec, tuple(operands), param)
 
 
