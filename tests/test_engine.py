@@ -75,6 +75,10 @@ def test_non_finite_data_is_a_value_error(bad):
         (lambda: Value(2.0) / "x", TypeError, "/: expected a real number"),
         (lambda: "x" / Value(2.0), TypeError, "/: expected a real number"),
         (lambda: Value("x"), TypeError, "Value: expected a real number"),
+        (lambda: Value(-1.0).sqrt(), ValueError, "sqrt(-1.0): sqrt is defined for x >= 0 only"),
+        (lambda: 0.0 ** Value(1.5), ValueError, "**: a constant base must be positive"),
+        (lambda: 2.0 ** Value(2000.0), OverflowError, "**(2.0, 2000.0): the result overflows float64"),
+        (lambda: Value(2.0).leaky_relu("x"), TypeError, "leaky_relu: expected a real number"),
     ],
 )
 def test_bad_input_gets_a_clear_exception_naming_the_op(make, error, words):
@@ -208,9 +212,36 @@ def test_repr_shows_data_and_grad():
     (lambda x, y: -x, "neg"), (lambda x, y: x**2, "**2.0"), (lambda x, y: x**0.5, "**0.5"),
     (lambda x, y: x.exp(), "exp"), (lambda x, y: x.log(), "log"), (lambda x, y: x.sin(), "sin"),
     (lambda x, y: x.cos(), "cos"), (lambda x, y: x.tanh(), "tanh"), (lambda x, y: x.sigmoid(), "sigmoid"),
-    (lambda x, y: x.relu(), "relu"),
+    (lambda x, y: x.relu(), "relu"), (lambda x, y: abs(x), "abs"), (lambda x, y: +x, "+"), (lambda x, y: x.sqrt(), "sqrt"),
+    (lambda x, y: x.tan(), "tan"), (lambda x, y: x.leaky_relu(), "leaky_relu"), (lambda x, y: x.softplus(), "softplus"),
+    (lambda x, y: x.softsign(), "softsign"), (lambda x, y: 2.0**x, "rpow"),
 ])
 def test_each_result_records_its_op_for_graph_drawings(make, label):
     """micrograd's draw_dot labels nodes with ``_op``; leaves have none."""
     x, y = Value(0.5), Value(2.0)
     assert x._op == "" and make(x, y)._op == label
+
+
+@pytest.mark.parametrize("make, value, slope", [
+    (lambda x: abs(x), 0.0, 0.0),  # abs'(0) = 0, as torch
+    (lambda x: x.leaky_relu(0.2), 0.0, 0.2),  # the negative slope at 0, as torch
+    (lambda x: x.softsign(), 0.0, 1.0),
+    (lambda x: x.softplus(), 800.0, 1.0),  # log(1 + e^x) without overflow
+    (lambda x: x.softplus(), -800.0, 0.0),
+    (lambda x: x.sqrt(), 5e-324, 0.5 / math.sqrt(5e-324)),
+    (lambda x: 2.0**x, 3.0, 8.0 * math.log(2.0)),
+])
+def test_the_ops_published_engines_add_have_their_conventions(make, value, slope):
+    x = Value(value)
+    y = make(x)
+    y.backward()
+    assert x.grad == pytest.approx(slope, rel=1e-15, abs=0.0)
+
+
+def test_pos_is_a_new_node_in_the_graph():
+    """+x is cut off from the graph in some published engines: here its gradient flows."""
+    x = Value(1.5)
+    y = +x
+    assert y is not x
+    (y * 3.0).backward()
+    assert x.grad == 3.0
