@@ -228,6 +228,17 @@ def _try_op(draw, spec: OpSpec, dag: _Builder) -> bool:
     return dag.apply(spec, (first, second))
 
 
+@st.composite
+def _steps(draw, dag: _Builder, specs: list[OpSpec], include: str | None) -> None:
+    """One more op on the DAG: the drawn op, or the next one that applies here."""
+    start = _index(draw, len(specs))
+    focus = include is not None and draw(_FOCUS) == 0
+    order = ([REGISTRY[include]] if focus else []) + [specs[(start + k) % len(specs)] for k in range(len(specs))]
+    for spec in order:
+        if _try_op(draw, spec, dag):
+            return
+
+
 def _fold(draw, binary: list[OpSpec], dag: _Builder) -> None:
     """Combine the ops that nothing uses into one root with binary ops, so that all of them count."""
     while binary:
@@ -279,12 +290,7 @@ def cases(
         # "one more op?" at each step (like st.lists): shrinking that stops early removes ops
         if n_ops >= min_ops and draw(_MORE) == 0:
             break
-        start = _index(draw, len(specs))
-        focus = include is not None and draw(_FOCUS) == 0
-        order = ([REGISTRY[include]] if focus else []) + [specs[(start + k) % len(specs)] for k in range(len(specs))]
-        for spec in order:  # the drawn op, or the next one that applies here
-            if _try_op(draw, spec, dag):
-                break
+        draw(_steps(dag, specs, include))  # one span per op: the shrinker can delete an op in the middle
     _fold(draw, [s for s in specs if s.arity == 2], dag)
     dag.trim()
     if include is not None and include not in Expression(n_inputs, tuple(dag.nodes)).ops():
