@@ -141,3 +141,33 @@ def test_severity_follows_the_relative_error():
     assert severity(1e-9, 1.0 + 1e-9, 1.0) == "imprecise"
     assert severity(1e-9, -1e-300, 1e-300) == "wrong"  # the wrong sign
     assert severity(math.inf, None, 1.0) == "crash"
+
+
+def test_a_wrong_traversal_is_not_taken_for_an_overwrite():
+    """Every op adds to its operands' gradients, but backward visits the sines first, before they
+    received their gradient: sin(x) + x * 1.25 then gives x one use's contribution, as an op that
+    overwrites would.  The overwrite probe has nothing to traverse, so it acquits sin and add; on
+    an engine whose add does overwrite, it convicts add alone."""
+    import sys
+    import types
+
+    import engine.value
+    from properties.blame import Diagnosis
+
+    class SinesFirst(engine.value.Value):
+        def _topological_order(self):
+            return sorted(super()._topological_order(), key=lambda v: (v._op == "sin", v._serial))
+
+    module = types.ModuleType("sines_first_engine_for_blame")
+    module.Value = SinesFirst
+    sys.modules[module.__name__] = module
+    try:
+        x = SinesFirst(0.625)
+        (x.sin() + x * 1.25).backward()
+        assert x.grad == 1.25  # the bug: cos(0.625) is missing
+        diagnosis = Diagnosis(load_engine("sines_first_engine_for_blame:Value"))
+        assert not diagnosis._overwrites("sin") and not diagnosis._overwrites("add")
+    finally:
+        del sys.modules[module.__name__]
+    overwriting = Diagnosis(load_engine("mutant_engines.overwrite_add_only:Value"))
+    assert overwriting._overwrites("add") and not overwriting._overwrites("sin")
