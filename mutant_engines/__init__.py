@@ -61,7 +61,9 @@ def load(name: str):
 
 
 def blamed_right(blame: tuple, findings: list[dict]) -> bool:
-    """Every finding names the mutated op (None: the graph) with an expected kind, and there is one."""
+    """Every finding names the mutated op (None: the graph) with an expected kind, and there is one.
+    A finding's kind here is its most telling one (``kinds[0]``: a wrong value before a crash),
+    whichever instance its summary shows."""
     op, kinds = blame
     kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    return bool(findings) and all(f["op"] == op and f["kind"] in kinds for f in findings)
+    return bool(findings) and all(f["op"] == op and (f.get("kinds") or [f["kind"]])[0] in kinds for f in findings)

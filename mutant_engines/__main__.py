@@ -75,7 +75,7 @@ class Outcome:
         """What the findings blame: ``op/kind`` per finding."""
         if self.findings is None:
             return "-"
-        shown = [f"{f['op'] or '(no op)'}/{f['kind']}" for f in self.findings]
+        shown = [f"{f['op'] or '(no op)'}/{'+'.join(f.get('kinds') or [f['kind']])}" for f in self.findings]
         if self.unexplained:
             shown.append(f"+{len(self.unexplained)} unexplained")
         return ", ".join(shown) or "nothing"

@@ -40,6 +40,11 @@ SEVERITY_ORDER = {"crash": 0, "wrong": 1, "imprecise": 2, "unsupported": 3}
 KIND_ORDER = {"forward": 0, "derivative": 1, "accumulation": 2, "traversal": 3, "crash": 4, "unsupported": 5}
 
 
+def remoteness(operands: tuple) -> float:
+    """How far the operands are from ordinary numbers: the largest |log10 |x|| (0 counts as ordinary)."""
+    return max((abs(math.log10(abs(v))) for v in operands if v and math.isfinite(v)), default=0.0)
+
+
 def finding_key(cause: Cause) -> tuple:
     """One finding per op (a formula wrong at small x that also overflows at large x is one bug),
     per graph kind for the graph, and apart for a missing operator."""
@@ -57,8 +62,10 @@ class Finding:
 
     @property
     def cause(self) -> Cause:
-        """The representative instance: the first of the most telling kind (a wrong value before a crash)."""
-        return min(self.instances or [self.first], key=lambda c: KIND_ORDER.get(c.kind, 9))
+        """The representative instance: the one at the most ordinary operands (the input a user
+        is likeliest to meet: x / y crashing at y = 1e-160 before a subnormal gradient at
+        y = 1.8e308), then the first of the most telling kind (a wrong value before a crash)."""
+        return min(self.instances or [self.first], key=lambda c: (remoteness(c.operands), KIND_ORDER.get(c.kind, 9)))
 
     @property
     def op(self) -> str | None:
@@ -174,7 +181,7 @@ def where(finding: Finding, engine) -> str:
     """Where on the real line the finding's op fails, from a scan of its operand (one-operand ops),
     else the operands it was seen at."""
     cause = finding.cause
-    seen = sorted({c.operands for c in finding.instances if c.operands})
+    seen = sorted({c.operands for c in finding.instances if c.operands}, key=lambda ops: (remoteness(ops), ops))
     if cause.op is None or cause.kind not in ("forward", "derivative", "crash"):
         return ""
     spec = REGISTRY[cause.op]

@@ -1,0 +1,48 @@
+"""The findings summary: one finding per root cause, led by the instance a user is likeliest to meet."""
+
+from mutant_engines import blamed_right
+from properties.blame import Cause
+from properties.findings import Findings, remoteness
+
+
+def _cause(kind: str, operands: tuple, severity: str = "wrong") -> Cause:
+    return Cause("truediv", kind, severity, f"truediv, {kind} at {operands}", f"repro {operands}", 1.0, operands)
+
+
+def test_one_op_is_one_finding_led_by_its_most_ordinary_instance():
+    """micrograd's x / y: a subnormal gradient lost at y = 1.8e308, and an OverflowError in
+    backward at y = 1e-160.  One finding; its summary and reproducer are the crash, at the input
+    nearer ordinary numbers; its kinds list both, the most telling first."""
+    findings = Findings()
+    findings.add(_cause("derivative", (-1.7976931348623157e308, -1.7976931348623157e308)), "t1")
+    findings.add(_cause("crash", (1e-200, 1e-160), "crash"), "t2")
+    findings.add(_cause("derivative", (-1.7976931348623157e308, -1.7976931348623157e308)), "t1")
+    [finding] = findings.findings
+    assert finding.cause.operands == (1e-200, 1e-160)
+    assert finding.kind == "crash" and finding.kinds == ["derivative", "crash"] and finding.severity == "crash"
+    assert finding.tests == ["t1", "t2"]
+    data = finding.to_json()
+    assert data["reproducer"] == "repro (1e-200, 1e-160)" and data["kind"] == "crash"
+
+
+def test_at_equal_remoteness_a_wrong_value_leads_a_crash():
+    findings = Findings()
+    findings.add(_cause("crash", (2.0, 0.5), "crash"), "t1")
+    findings.add(_cause("forward", (0.5, 2.0)), "t2")
+    assert findings.findings[0].cause.kind == "forward"
+
+
+def test_remoteness_counts_decades_from_one_and_zero_as_ordinary():
+    assert remoteness(()) == remoteness((0.0,)) == remoteness((1.0, -1.0)) == 0.0
+    assert remoteness((1e-200, 10.0)) == 200.0
+    assert remoteness((-1e300,)) == 300.0
+
+
+def test_a_mutant_is_judged_on_its_findings_most_telling_kind():
+    """tanh from exp(2x): wrong near 0 and overflowing beyond 355 is one finding whose most
+    telling kind is forward, whichever instance its summary shows."""
+    finding = {"op": "tanh", "kind": "crash", "kinds": ["forward", "crash"]}
+    assert blamed_right(("tanh", "forward"), [finding])
+    assert not blamed_right(("tanh", "derivative"), [finding])
+    assert not blamed_right(("sin", "forward"), [finding])
+    assert not blamed_right(("tanh", "forward"), [])
