@@ -174,10 +174,13 @@ class Progress:
 
 
 def finding_line(finding: dict) -> str:
-    return finding["summary"]
+    """One line: ``[severity] summary``."""
+    severity = finding.get("severity")
+    return f"[{severity}] {finding['summary']}" if severity else finding["summary"]
 
 
 def table(reports: list[Report], markdown: bool = False) -> str:
+    """A row per finding.  In Markdown, each engine's reproducers follow the table, folded."""
     rows = []
     for r in reports:
         if r.status != "ran":
@@ -194,11 +197,23 @@ def table(reports: list[Report], markdown: bool = False) -> str:
     if markdown:
         out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-        return "\n".join(out)
+        return "\n".join(out + _folded_reproducers(reports))
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header[:3], widths)) + "  " + header[3]]
     out += ["  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
     return "\n".join(out)
+
+
+def _folded_reproducers(reports: list[Report]) -> list[str]:
+    out = []
+    for r in reports:
+        if r.status != "ran" or not r.findings:
+            continue
+        out += ["", f"<details><summary>{r.engine.requirement}: the reproducers</summary>", ""]
+        for f in r.findings:
+            out += [f"{finding_line(f)}", "", "```python", f.get("reproducer", "").rstrip(), "```", ""]
+        out.append("</details>")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,9 +80,14 @@ def test_a_malformed_line_names_its_line():
 
 
 def test_the_table_has_a_line_per_finding_and_says_why_an_engine_did_not_run():
-    ran = Report(FieldEngine("a==1", "a:Value"), "ran", 1.0, "", [{"summary": "exp, forward value: ..."},
-                                                                  {"summary": "log, crash: ..."}], ["add", "exp"])
+    ran = Report(FieldEngine("a==1", "a:Value"), "ran", 1.0, "",
+                 [{"summary": "exp, forward value: ...", "severity": "wrong", "reproducer": "x0 = Value(1.0)\n..."},
+                  {"summary": "log, crash: ...", "severity": "crash", "reproducer": "x0 = Value(-0.0)\n..."}],
+                 ["add", "exp"])
     broken = Report(FieldEngine("b==2", "b:Value"), "error", 0.0, "pip download b==2 failed")
     text = table([ran, broken], markdown=True)
-    assert "| a | 1 | 2 | exp, forward value: ... |" in text and "|  |  |  | log, crash: ... |" in text
+    assert "| a | 1 | 2 | [wrong] exp, forward value: ... |" in text and "|  |  |  | [crash] log, crash: ... |" in text
     assert "| b | 2 | - | not run: pip download b==2 failed |" in text
+    folded = text[text.index("<details><summary>a==1: the reproducers</summary>"):]
+    assert "[crash] log, crash: ...\n\n```python\nx0 = Value(-0.0)\n...\n```" in folded
+    assert "b==2" not in folded and folded.rstrip().endswith("</details>")
