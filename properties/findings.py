@@ -62,10 +62,11 @@ class Finding:
 
     @property
     def cause(self) -> Cause:
-        """The representative instance: the one at the most ordinary operands (the input a user
-        is likeliest to meet: x / y crashing at y = 1e-160 before a subnormal gradient at
-        y = 1.8e308), then the first of the most telling kind (a wrong value before a crash)."""
-        return min(self.instances or [self.first], key=lambda c: (remoteness(c.operands), KIND_ORDER.get(c.kind, 9)))
+        """The representative instance: of the most severe (its severity is the finding's), the
+        one at the most ordinary operands (the input a user is likeliest to meet: x / y crashing
+        at y = 1e-160 before at y = 1e-300), then the first of the most telling kind."""
+        return min(self.instances or [self.first], key=lambda c: (
+            SEVERITY_ORDER.get(c.severity, 9), remoteness(c.operands), KIND_ORDER.get(c.kind, 9)))
 
     @property
     def op(self) -> str | None:

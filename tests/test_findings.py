@@ -9,25 +9,34 @@ def _cause(kind: str, operands: tuple, severity: str = "wrong") -> Cause:
     return Cause("truediv", kind, severity, f"truediv, {kind} at {operands}", f"repro {operands}", 1.0, operands)
 
 
-def test_one_op_is_one_finding_led_by_its_most_ordinary_instance():
+def test_one_op_is_one_finding_led_by_its_most_severe_then_most_ordinary_instance():
     """micrograd's x / y: a subnormal gradient lost at y = 1.8e308, and an OverflowError in
-    backward at y = 1e-160.  One finding; its summary and reproducer are the crash, at the input
-    nearer ordinary numbers; its kinds list both, the most telling first."""
+    backward at y = 1e-300 and at y = 1e-160.  One finding; its summary and reproducer are the
+    crash at the input nearest ordinary numbers; its kinds list both, the most telling first."""
     findings = Findings()
     findings.add(_cause("derivative", (-1.7976931348623157e308, -1.7976931348623157e308)), "t1")
-    findings.add(_cause("crash", (1e-200, 1e-160), "crash"), "t2")
+    findings.add(_cause("crash", (1e-200, 1e-300), "crash"), "t2")
+    findings.add(_cause("crash", (1e-200, 1e-160), "crash"), "t3")
     findings.add(_cause("derivative", (-1.7976931348623157e308, -1.7976931348623157e308)), "t1")
     [finding] = findings.findings
     assert finding.cause.operands == (1e-200, 1e-160)
     assert finding.kind == "crash" and finding.kinds == ["derivative", "crash"] and finding.severity == "crash"
-    assert finding.tests == ["t1", "t2"]
+    assert finding.tests == ["t1", "t2", "t3"]
     data = finding.to_json()
     assert data["reproducer"] == "repro (1e-200, 1e-160)" and data["kind"] == "crash"
 
 
-def test_at_equal_remoteness_a_wrong_value_leads_a_crash():
+def test_a_wrong_value_far_out_leads_an_imprecise_one_nearby():
+    """tanh from exp(2x): 6 ulps off at 0.04, 0.0 at 1e-300: the finding shows the wrong value."""
     findings = Findings()
-    findings.add(_cause("crash", (2.0, 0.5), "crash"), "t1")
+    findings.add(_cause("forward", (0.04,), "imprecise"), "t1")
+    findings.add(_cause("forward", (1e-300,), "wrong"), "t2")
+    assert findings.findings[0].cause.operands == (1e-300,) and findings.findings[0].severity == "wrong"
+
+
+def test_at_equal_severity_and_remoteness_a_wrong_value_leads_a_wrong_derivative():
+    findings = Findings()
+    findings.add(_cause("derivative", (2.0, 0.5)), "t1")
     findings.add(_cause("forward", (0.5, 2.0)), "t2")
     assert findings.findings[0].cause.kind == "forward"
 
