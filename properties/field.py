@@ -79,13 +79,20 @@ def parse(text: str, source: str = "FILE") -> list[FieldEngine]:
 
 
 def download(engine: FieldEngine, into: Path, pip_args: list[str]) -> Path:
-    """The package's wheel or sdist, downloaded without dependencies."""
+    """The package's wheel or sdist, downloaded without dependencies.  Where pip cannot fetch what
+    an sdist's metadata is built with (offline, ``--no-index``), it tries again with this
+    environment's own setuptools (no build isolation)."""
     into.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(into), *pip_args,
                engine.requirement]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0 and "build dependencies" in result.stderr:
+        result = subprocess.run(command[:5] + ["--no-build-isolation"] + command[5:], capture_output=True, text=True,
+                                timeout=600)
     if result.returncode != 0:
-        raise RuntimeError(f"pip download {engine.requirement} failed: {result.stderr.strip()[-500:]}")
+        errors = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("ERROR")]
+        raise RuntimeError(f"pip download {engine.requirement} failed: "
+                           + ("; ".join(errors[-2:]) if errors else result.stderr.strip()[-300:]))
     found = sorted(p for p in into.iterdir() if p.suffix in (".whl", ".zip", ".gz"))
     if not found:
         raise RuntimeError(f"pip download {engine.requirement} saved nothing")
