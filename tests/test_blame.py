@@ -134,6 +134,35 @@ def test_a_derived_op_is_blamed_on_the_primitive_it_is_built_from():
         del sys.modules[module.__name__]
 
 
+def test_a_derived_op_with_a_backward_of_its_own_is_blamed_itself():
+    """gradflow-kit 0.1.3: its negation has no backward (gradient 0) and its a - b has a backward
+    of its own with both signs swapped.  Both fail, but a - b is not a + (-b) there: fixing the
+    negation would not fix it, so sub is blamed itself, not listed as neg's consequence."""
+    import sys
+    import types
+
+    import engine.value
+
+    class Value(engine.value.Value):
+        def __neg__(self):
+            return type(self)(-self.data)  # cut off from the graph
+
+        def __sub__(self, other):
+            other = other if isinstance(other, engine.value.Value) else type(self)(other)
+            return type(self)(self.data - other.data, (self, other), (-1.0, 1.0), "-")  # signs swapped
+
+    module = types.ModuleType("own_sub_engine_for_blame")
+    module.Value = Value
+    sys.modules[module.__name__] = module
+    try:
+        mutant = load_engine("own_sub_engine_for_blame:Value")
+        assert run_probe(mutant, Probe("neg", (0.7,))).failed
+        cause = blame(Probe("sub", (2.5, 0.7)).case(), mutant)
+        assert (cause.op, cause.kind, cause.consequences) == ("sub", "derivative", ()), cause.summary
+    finally:
+        del sys.modules[module.__name__]
+
+
 def test_severity_follows_the_relative_error():
     from properties.blame import severity
 
