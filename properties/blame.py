@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from properties.checks import (
     Mismatch, Oracles, Skip, forward_mismatches, gradient_mismatches, oracles, torch_mismatches,
@@ -441,22 +441,18 @@ class Diagnosis:
             if not self.engine.supports(REGISTRY[step.op]) or step.op in chain + (probe.op,):
                 continue
             inner = self.probe(step, gradient=outcome.kind != "forward")
-            if inner.failed and inner.kind in (outcome.kind, "crash", "forward") and self._composed(probe):
+            if inner.failed and inner.kind in (outcome.kind, "crash", "forward") and self._calls(probe, step.op):
                 return self._root_cause(inner, chain + (probe.op,)).with_consequence(probe.op)
         return cause
 
-    def _composed(self, probe: Probe) -> bool:
-        """Is the engine's op, at this probe, exactly what one of its registry compositions gives on
-        the engine (``a + (-b)`` for ``a - b``)?  Only then can a failing primitive be its cause: an
-        engine whose ``a - b`` has a backward of its own, wrong, has a bug in ``-`` of its own too,
-        whatever its negation does.  (An op the registry gives no composition for: yes.)"""
-        compositions = probe.spec.composed
-        if not compositions:
-            return True
-        key = ("composed", probe)
+    def _calls(self, probe: Probe, primitive: str) -> bool:
+        """Does the engine's op, at this probe, call the engine's method for ``primitive`` (micrograd's
+        ``a - b`` calls ``-b``)?  Only then can the failing primitive be its cause: an ``a - b``
+        with a wrong backward of its own, or a ``c / x`` computed as ``c * x ** -1`` when ``/``
+        fails, has a bug of its own.  Where the engine's class cannot be watched: yes."""
+        key = ("calls", probe, primitive)
         if key not in self.cache:
-            own = _engine_outcome(self.engine, probe)
-            self.cache[key] = any(_same_outcome(own, _engine_outcome(self.engine, probe, c)) for c in compositions)
+            self.cache[key] = _calls(self.engine, probe, primitive)
         return self.cache[key]
 
     def _accumulation(self, expression: Expression, order: list[int], values: dict) -> Cause | None:
@@ -663,33 +659,45 @@ def _steps(probe: Probe) -> list[Probe]:
     return out
 
 
-def _engine_outcome(engine: EngineUnderTest, probe: Probe, build: Callable | None = None) -> tuple:
-    """The probe's op (or ``build``: (V, operands...[, constant or param]) -> value) on the engine,
-    below the probe's upstream factor: ("value", value, gradients...) or ("raised", exception type)."""
-    V = engine.value_type
+def _calls(engine: EngineUnderTest, probe: Probe, primitive: str) -> bool:
+    """Run the probe's op on the engine with the primitive's method watched, in every class of the
+    engine's hierarchy that defines it."""
+    name = engine.method(REGISTRY[primitive])
+    originals = {c: vars(c)[name] for c in engine.value_type.__mro__ if c is not object and name in vars(c)}
+    if not originals:
+        return True
+    called = []
+
+    def watched(original):
+        def spy(*args, **kwargs):
+            called.append(True)
+            return original(*args, **kwargs)
+        return spy
+
     try:
+        for owner, original in originals.items():
+            setattr(owner, name, watched(original))
+    except (TypeError, AttributeError):  # a class that cannot be patched (an extension type)
+        _restore(originals, name)
+        return True
+    try:
+        V = engine.value_type
         leaves = [V(float(x)) for x in probe.operands]
-        if build is None:
-            out = engine.run(probe.case().expression, leaves + ([] if probe.upstream is None else [V(probe.upstream)]))
-        else:
-            args = list(leaves) * (2 if probe.same else 1) + [v for v in (probe.constant, probe.param) if v is not None]
-            out = build(V, *args)
-            if probe.upstream is not None:
-                out = out * V(probe.upstream)
+        out = engine.run(probe.case().expression, leaves + ([] if probe.upstream is None else [V(probe.upstream)]))
         out.backward()
-        return ("value", float(out.data), *(float(leaf.grad) for leaf in leaves))
-    except Exception as error:
-        return ("raised", type(error))
+    except Exception:
+        pass
+    finally:
+        _restore(originals, name)
+    return bool(called)
 
 
-def _same_outcome(a: tuple, b: tuple) -> bool:
-    """The same exception, or the same value and gradients (to 1e-12: a shared node and two
-    equal ones may round their sums differently)."""
-    if len(a) != len(b) or a[0] != b[0]:
-        return False
-    if a[0] == "raised":
-        return a[1] is b[1]
-    return all(x == y or (math.isnan(x) and math.isnan(y)) or _close(x, y, 1e-12) for x, y in zip(a[1:], b[1:]))
+def _restore(originals: dict, name: str) -> None:
+    for owner, original in originals.items():
+        try:
+            setattr(owner, name, original)
+        except (TypeError, AttributeError):
+            pass
 
 
 def _partial_values(expression: Expression, leaves, engine: EngineUnderTest) -> dict:

@@ -62,10 +62,6 @@ class OpSpec:
     # how engines commonly build this op from others, at the values it would give them:
     # (operands[, param]) -> [(op, (value operands...), constant or param), ...]; blame probes these
     built_from: Callable[..., list] | None = None
-    # the same, as code on an engine's values: (V, operands...[, constant or param]) -> result, where V
-    # makes a value; blame calls a failing primitive the cause of this op only where the engine's op
-    # gives exactly what one of these gives on it (so it is built that way)
-    composed: tuple[Callable, ...] = ()
     # binary ops: where the second operand may lie given the first (a / b: b large enough that a / b
     # and a / b**2 stay finite); None: its own domain
     joint: Callable[[float], Domain] | None = None
@@ -209,7 +205,6 @@ register(OpSpec(
 register(OpSpec(
     name="radd", method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
     implied_by=("add",), built_from=lambda x, c: [("add", (x,), c)],
-    composed=(lambda V, x, c: x + c, lambda V, x, c: V(c) + x),
     mp=lambda ctx, x, c: c + x, partials=lambda ctx, x, c: (1,),
     domains=lambda c: (SUMMANDS,), params=_constants(-HALF_MAX, HALF_MAX), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),),
     singular=_no_singular, edge_params=(0.0, 1.0, -3.0),
@@ -220,7 +215,6 @@ register(OpSpec(
 register(OpSpec(
     name="sub", method="__sub__", arity=2, call=lambda a, b: a - b, source="{0} - {1}",
     built_from=lambda a, b: [("neg", (b,), None), ("mul", (b,), -1.0), ("add", (a, -b), None)],
-    composed=(lambda V, a, b: a + (-b), lambda V, a, b: a + b * -1.0, lambda V, a, b: a + -1.0 * b),
     mp=lambda ctx, a, b: a - b, partials=lambda ctx, a, b: (1, -1),
     domains=lambda: (SUMMANDS, SUMMANDS), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     singular=_no_singular, constant_operand=True, regimes=SUM_REGIMES,
@@ -230,7 +224,6 @@ register(OpSpec(
     name="rsub", method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
     implied_by=("sub",),
     built_from=lambda x, c: [("neg", (x,), None), ("mul", (x,), -1.0), ("radd", (-x,), c), ("sub", (c, x), None)],
-    composed=(lambda V, x, c: V(c) - x, lambda V, x, c: -x + c, lambda V, x, c: c + -x, lambda V, x, c: x * -1.0 + c),
     mp=lambda ctx, x, c: c - x, partials=lambda ctx, x, c: (-1,),
     domains=lambda c: (SUMMANDS,), params=_constants(-HALF_MAX, HALF_MAX), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),),
     singular=_no_singular, edge_params=(0.0, 1.0, -3.0),
@@ -250,7 +243,6 @@ register(OpSpec(
 register(OpSpec(
     name="rmul", method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
     implied_by=("mul",), built_from=lambda x, c: [("mul", (x,), c)],
-    composed=(lambda V, x, c: x * c, lambda V, x, c: V(c) * x),
     mp=lambda ctx, x, c: c * x, partials=lambda ctx, x, c: (c,),
     domains=lambda c: (_factors(c),), params=_constants(-1e150, 1e150), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),),
     singular=_no_singular, edge_params=(0.0, 2.0, -0.5),
@@ -261,7 +253,6 @@ register(OpSpec(
 register(OpSpec(
     name="truediv", method="__truediv__", arity=2, call=lambda a, b: a / b, source="{0} / {1}",
     built_from=lambda a, b: [("pow", (b,), -1.0), ("mul", (a, 1.0 / b), None)],
-    composed=(lambda V, a, b: a * b ** -1.0, lambda V, a, b: a * b ** -1),
     mp=lambda ctx, a, b: a / b, partials=lambda ctx, a, b: (1 / b, -a / (b * b)),
     domains=lambda: (EVERYWHERE, Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=RECIPROCAL_OF_FINITE, zero=False)),
     joint=_divisors,
@@ -286,8 +277,6 @@ register(OpSpec(
     implied_by=("truediv",),
     built_from=lambda x, c: [("pow", (x,), -1.0), ("truediv", (c, x), None), ("mul", (1.0 / x,), c),
                              ("rmul", (1.0 / x,), c)],
-    composed=(lambda V, x, c: V(c) / x, lambda V, x, c: c * x ** -1.0, lambda V, x, c: x ** -1.0 * c,
-              lambda V, x, c: c * x ** -1),
     mp=lambda ctx, x, c: c / x, partials=lambda ctx, x, c: (-c / (x * x),),
     domains=_reciprocals, params=_constants(-1e100, 1e100), singular=lambda *p: ((0.0,),),
     edge_params=(1.0, 2.0, -3.0, 0.0),
@@ -299,7 +288,6 @@ register(OpSpec(
 register(OpSpec(
     name="neg", method="__neg__", arity=1, call=lambda x: -x, source="-{0}",
     implied_by=("sub",), built_from=lambda x: [("mul", (x,), -1.0), ("rmul", (x,), -1.0)],
-    composed=(lambda V, x: x * -1.0, lambda V, x: -1.0 * x, lambda V, x: x * -1, lambda V, x: -1 * x),
     mp=lambda ctx, x: -x, partials=lambda ctx, x: (-1,),
     domains=lambda: (EVERYWHERE,), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),), singular=_no_singular,
     regimes=(*UNARY_SIZES, Regime("subnormal", (SUBNORMAL,))),
@@ -355,7 +343,6 @@ def _pow_ulps(ctx, x, e):
 register(OpSpec(
     name="pow", method="__pow__", arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
     built_from=lambda x, e: [("log", (x,), None), ("exp", (e * math.log(x),), None)] if x > 0 else [],
-    composed=(lambda V, x, e: (x.log() * e).exp(), lambda V, x, e: (e * x.log()).exp()),
     mp=_pow_value, partials=_pow_partial, domains=_pow_domain, params=_draw_exponent,
     singular=lambda e: ((0.0,),) if e < 1.0 else ((),),
     forward_ulps=_pow_ulps, derivative_ulps=lambda ctx, x, e: 2.0 + _pow_ulps(ctx, x, e - 1.0),
@@ -419,10 +406,6 @@ register(OpSpec(
     call=lambda x: x.tanh(), source="{0}.tanh()",
     built_from=lambda x: [("exp", (2.0 * x,), None), ("exp", (-2.0 * x,), None), ("exp", (x,), None),
                           ("exp", (-x,), None)],
-    composed=(lambda V, x: ((2.0 * x).exp() - 1.0) / ((2.0 * x).exp() + 1.0),
-              lambda V, x: ((x * 2.0).exp() - 1.0) / ((x * 2.0).exp() + 1.0),
-              lambda V, x: (1.0 - (-2.0 * x).exp()) / (1.0 + (-2.0 * x).exp()),
-              lambda V, x: (x.exp() - (-x).exp()) / (x.exp() + (-x).exp())),
     mp=lambda ctx, x: ctx.tanh(x), partials=lambda ctx, x: (ctx.sech(x) ** 2,),
     # everywhere: tanh is +-1 in float64 from |x| = 19.1 on, and a stable formula never overflows
     domains=lambda: (EVERYWHERE,), singular=_no_singular,
@@ -437,8 +420,6 @@ register(OpSpec(
     name="sigmoid", method="sigmoid", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.sigmoid(), source="{0}.sigmoid()",
     built_from=lambda x: [("exp", (-x,), None), ("exp", (x,), None)],
-    composed=(lambda V, x: 1.0 / (1.0 + (-x).exp()), lambda V, x: (1.0 + (-x).exp()) ** -1.0,
-              lambda V, x: x.exp() / (1.0 + x.exp()), lambda V, x: (1 + (-x).exp()) ** -1),
     mp=lambda ctx, x: 1 / (1 + ctx.exp(-x)), partials=lambda ctx, x: (ctx.exp(-x) / (1 + ctx.exp(-x)) ** 2,),
     domains=lambda: (EVERYWHERE,), singular=_no_singular,
     regimes=(Regime("tiny", (TINY,)), Regime("small", (SMALL,)), Regime("ordinary", (Domain(-30.0, 30.0),)),
@@ -482,7 +463,6 @@ register(OpSpec(
 register(OpSpec(
     name="sqrt", method="sqrt", arity=1, limits=lambda: ((0.0, math.inf),),
     call=lambda x: x.sqrt(), source="{0}.sqrt()", built_from=lambda x: [("pow", (x,), 0.5)],
-    composed=(lambda V, x: x ** 0.5,),
     mp=lambda ctx, x: ctx.sqrt(x), partials=lambda ctx, x: (1 / (2 * ctx.sqrt(x)),),
     # x = 0 is left out: the slope is infinite there
     domains=lambda: (Domain(0.0, FLOAT_MAX, min_abs=SMALLEST, zero=False),), singular=lambda *p: ((0.0,),),
@@ -494,7 +474,6 @@ register(OpSpec(
 register(OpSpec(
     name="tan", method="tan", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.tan(), source="{0}.tan()", built_from=lambda x: [("sin", (x,), None), ("cos", (x,), None)],
-    composed=(lambda V, x: x.sin() / x.cos(),),
     mp=lambda ctx, x: ctx.tan(x), partials=lambda ctx, x: (1 / ctx.cos(x) ** 2,),
     # no hole at the poles pi/2 + k pi: no float64 is one, and rounding that crosses one makes the bound vacuous
     domains=lambda: (EVERYWHERE,), singular=_no_singular, periodic=True,
@@ -527,7 +506,6 @@ register(OpSpec(
     name="softplus", method="softplus", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.softplus(), source="{0}.softplus()",
     built_from=lambda x: [("exp", (x,), None), ("log", (1.0 + math.exp(x),), None)] if x < 700 else [],
-    composed=(lambda V, x: (1.0 + x.exp()).log(), lambda V, x: (x.exp() + 1.0).log(), lambda V, x: (1 + x.exp()).log()),
     # torch's F.softplus returns x itself above its threshold (20): logaddexp is the exact function
     torch_call=lambda x: __import__("torch").logaddexp(x, __import__("torch").zeros_like(x)),
     mp=lambda ctx, x: ctx.log1p(ctx.exp(x)), partials=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
@@ -572,7 +550,6 @@ BASES = (2.0, 10.0, 0.5, math.e, 1.0, 3.0, 0.1)
 register(OpSpec(
     name="rpow", method="__rpow__", arity=1, call=lambda x, c: c ** x, source="{p} ** {0}",
     built_from=lambda x, c: [("exp", (x * math.log(c),), None), ("rmul", (x,), math.log(c))],
-    composed=(lambda V, x, c: (x * math.log(c)).exp(), lambda V, x, c: (math.log(c) * x).exp()),
     mp=lambda ctx, x, c: ctx.power(c, x), partials=lambda ctx, x, c: (ctx.power(c, x) * ctx.log(c),),
     domains=_rpow_domain, params=_draw_base, limits=lambda c: ((-math.inf, math.inf),), singular=_no_singular,
     edge_params=(2.0, 10.0, 0.5, 1.0),

@@ -163,6 +163,45 @@ def test_a_derived_op_with_a_backward_of_its_own_is_blamed_itself():
         del sys.modules[module.__name__]
 
 
+def test_a_derived_op_that_does_not_call_the_failing_primitive_is_blamed_itself():
+    """bishograd 0.1.0: a / b is a * b ** -1 and c / x is c * x ** -1, both failing at a tiny
+    divisor (0 / 1e-300 raises there; here the gradient is nan).  c / x never calls /, so it is its own finding, not a consequence of /; an engine
+    whose c / x does call / (this project's) gets it listed as /'s consequence."""
+    import sys
+    import types
+
+    import engine.value
+
+    class Value(engine.value.Value):
+        def __truediv__(self, other):
+            return self * other ** -1.0
+
+        def __rtruediv__(self, other):
+            return other * self ** -1.0
+
+    class Calls(Value):
+        def __rtruediv__(self, other):
+            return type(self)(other) / self
+
+    modules = {"reciprocal_engine_for_blame": Value, "reciprocal_calling_engine_for_blame": Calls}
+    for name, cls in modules.items():
+        module = types.ModuleType(name)
+        module.Value = cls
+        sys.modules[name] = module
+    try:
+        own = load_engine("reciprocal_engine_for_blame:Value")
+        probe = Probe("rtruediv", (1e-300,), 0.0)  # 0 / x: b ** -1 has a slope beyond float64 there
+        assert run_probe(own, probe).failed and run_probe(own, Probe("truediv", (0.0, 1e-300))).failed
+        assert blame(probe.case(), own).op == "rtruediv"
+        calling = load_engine("reciprocal_calling_engine_for_blame:Value")
+        cause = blame(probe.case(), calling)
+        assert cause.op == "truediv" and "rtruediv" in cause.consequences, cause.summary
+        assert Value.__truediv__ is vars(Value)["__truediv__"]  # the watch is taken off
+    finally:
+        for name in modules:
+            del sys.modules[name]
+
+
 def test_severity_follows_the_relative_error():
     from properties.blame import severity
 
