@@ -40,6 +40,9 @@ SEVERITY_ORDER = {"crash": 0, "wrong": 1, "imprecise": 2, "unsupported": 3}
 KIND_ORDER = {"forward": 0, "derivative": 1, "accumulation": 2, "traversal": 3, "crash": 4, "unsupported": 5}
 
 
+ORDINARY_DECADES = 10.0  # operands within 1e-10 to 1e10 in magnitude (or 0) are ordinary
+
+
 def remoteness(operands: tuple) -> float:
     """How far the operands are from ordinary numbers: the largest |log10 |x|| (0 counts as ordinary)."""
     return max((abs(math.log10(abs(v))) for v in operands if v and math.isfinite(v)), default=0.0)
@@ -62,11 +65,16 @@ class Finding:
 
     @property
     def cause(self) -> Cause:
-        """The representative instance: of the most severe (its severity is the finding's), the
-        one at the most ordinary operands (the input a user is likeliest to meet: x / y crashing
-        at y = 1e-160 before at y = 1e-300), then the first of the most telling kind."""
-        return min(self.instances or [self.first], key=lambda c: (
-            SEVERITY_ORDER.get(c.severity, 9), remoteness(c.operands), KIND_ORDER.get(c.kind, 9)))
+        """The representative instance, the input a user is likeliest to meet: a serious one
+        (a crash or a wrong result) before an imprecise one; one at ordinary operands (within
+        1e-10 to 1e10 of 1) before one far out, and among those the most telling kind (``c / x``
+        computing ``x / c`` everywhere before its crash at c = 0); among far ones the least far
+        (x / y crashing at y = 1e-160 before a lost subnormal gradient at y = 1.8e308)."""
+        def rank(c: Cause) -> tuple:
+            far = remoteness(c.operands) > ORDINARY_DECADES
+            return (c.severity == "imprecise", far, 0 if far else KIND_ORDER.get(c.kind, 9), remoteness(c.operands),
+                    KIND_ORDER.get(c.kind, 9))
+        return min(self.instances or [self.first], key=rank)
 
     @property
     def op(self) -> str | None:

@@ -34,6 +34,20 @@ def test_a_wrong_value_far_out_leads_an_imprecise_one_nearby():
     assert findings.findings[0].cause.operands == (1e-300,) and findings.findings[0].severity == "wrong"
 
 
+def test_at_ordinary_operands_a_wrong_value_leads_a_crash():
+    """pytorch-mini: every c / x computes x / c, and c = 0 raises ZeroDivisionError: the finding
+    shows the wrong value at ordinary operands; a crash far out leads a wrong value farther out."""
+    findings = Findings()
+    findings.add(_cause("crash", (1.0,), "crash"), "t1")
+    findings.add(_cause("forward", (4.0,)), "t2")
+    assert findings.findings[0].cause.kind == "forward" and findings.findings[0].severity == "crash"
+    far = Findings()
+    far.add(_cause("forward", (1e-300,)), "t1")
+    far.add(_cause("crash", (1e4,), "crash"), "t2")
+    far.add(_cause("crash", (1e200,), "crash"), "t3")
+    assert far.findings[0].cause.operands == (1e4,)
+
+
 def test_at_equal_severity_and_remoteness_a_wrong_value_leads_a_wrong_derivative():
     findings = Findings()
     findings.add(_cause("derivative", (2.0, 0.5)), "t1")
