@@ -163,7 +163,7 @@ class Value:
         return type(self)(abs(x), (self,), (math.copysign(1.0, x) if x else 0.0,), "abs")  # abs'(0) = 0, as torch
 
     def __pos__(self):
-        return type(self)(self.data, (self,), _ONE, "+")  # d/dx (+x) = 1: a new node, still in the graph
+        return type(self)(self.data, (self,), _ONE, "pos")  # d/dx (+x) = 1: a new node, still in the graph
 
     def sqrt(self):
         x = self.data

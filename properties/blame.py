@@ -538,38 +538,25 @@ class Diagnosis:
         return self.cache[key]
 
     def _overwrite_probe(self, op: str) -> bool:
-        """x used by a verified ``x * 1.25`` and by ``op``, each the root of its own one-op graph,
-        backward on one after the other: x's gradient must then be the sum of both uses.  A
-        one-op graph has nothing to traverse, so a wrong traversal cannot pass for an overwrite.
-        Only when the engine does not keep gradients across two backward calls (``mul`` after
-        ``mul`` fails) is the shared x probed inside one graph, in both orders of creation."""
+        """x used by a reference op and by ``op``, each the root of its own one-op graph
+        (properties/accumulation.py): nothing to traverse, so a wrong traversal cannot pass for
+        an overwrite.  Only where the engine does not keep gradients across backward calls is
+        the shared x probed inside one graph, in both orders of creation."""
+        from properties.accumulation import two_roots
+
         spec = REGISTRY[op]
         if not self.engine.supports(REGISTRY["mul"]) or not self.engine.supports(spec):
             return False
+        check = two_roots(self.engine, op)
+        if check is not None:
+            return not check.ok
         param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
         domains = spec.operand_domains(param)
         inputs = [domains[0].clip(0.625)] + ([domains[1].clip(1.5)] if spec.arity == 2 else [])
         ctx = mp_scalar_type(50).ctx
         partial = float(spec.partials(ctx, *map(ctx.mpf, inputs), *([] if param is None else [param]))[0])
         use = Node(op=op, args=(0, 1) if spec.arity == 2 else (0,), param=param)
-        twice = self._separate_roots(inputs, Node(op="mul", args=(0, len(inputs))))
-        if twice is not None and _close(twice, 2.5, 1e-12):  # the engine keeps gradients across calls
-            got = self._separate_roots(inputs, use)
-            return got is not None and not _close(got, partial + 1.25, 1e-9)
         return self._shared_in_one_graph(inputs, use, partial)
-
-    def _separate_roots(self, inputs: list[float], second: Node) -> float | None:
-        """x's gradient after backward on ``x * 1.25``, then on ``second`` (x is input 0, 1.25 the last)."""
-        c = len(inputs)
-        leaves = [self.engine.value_type(v) for v in inputs + [1.25]]
-        first = Expression(c + 1, tuple(Node(input=k) for k in range(c + 1)) + (Node(op="mul", args=(0, c)),))
-        then = Expression(c + 1, tuple(Node(input=k) for k in range(c + 1)) + (second,))
-        try:
-            self.engine.run(first, leaves).backward()
-            self.engine.run(then, leaves).backward()
-            return float(leaves[0].grad)
-        except Exception:
-            return None
 
     def _shared_in_one_graph(self, inputs: list[float], use: Node, partial: float) -> bool:
         c = len(inputs)

@@ -190,3 +190,52 @@ def test_relu_at_zero_follows_torch(engine):
         raise CheckFailure(f"relu at 0: value {y.data!r} (expected 0.0), gradient {x.grad!r} (torch: 0.0)\n"
                            f"Reproducer:\n{engine.import_line}\nx = Value(0.0); y = x.relu(); y.backward(); "
                            "print(y.data, x.grad)  # expected 0.0 0.0", check="relu at 0", case=case, engine=engine)
+
+
+def _accumulation_params() -> list:
+    return [pytest.param(spec, id=spec.name, marks=_marks(spec)) for spec in REGISTRY.values()]
+
+
+@pytest.mark.parametrize("spec", _accumulation_params())
+def test_each_op_adds_to_the_gradient_its_operand_holds(engine, spec):
+    """x * 1.25 alone, backward; then the op alone on the same x, backward: x's gradient is the
+    sum of both uses.  One-op graphs, so an op whose backward assigns instead of adding is found
+    whatever order the engine's sets iterate in (inside one graph it shows only when the
+    overwriting use happens to come last)."""
+    from properties.accumulation import reference_op, two_roots
+    from properties.blame import Cause, Probe, _calls
+
+    reference = reference_op(engine)
+    if reference is None:
+        pytest.skip(f"{engine.name} does not keep gradients across backward calls (or its * and + overwrite)")
+    check = two_roots(engine, spec.name, reference)
+    if check is None:
+        pytest.skip(f"{spec.name} cannot be asked at an ordinary point (it raises, or its slope is 0 or not finite)")
+    if check.ok:
+        return
+    cause = Cause(spec.name, "accumulation", "wrong", check.summary(engine), check.reproducer(engine),
+                  check.relative_error, check.operands, check.param)
+    probe = Probe(spec.name, check.operands, check.param)
+    for step in _steps_of(spec):  # an op built on one that overwrites: the primitive is the cause
+        inner = two_roots(engine, step, reference)
+        if inner is not None and not inner.ok and _calls(engine, probe, step):
+            cause = Cause(step, "accumulation", "wrong", inner.summary(engine), inner.reproducer(engine),
+                          inner.relative_error, inner.operands, inner.param, consequences=(spec.name,))
+            break
+    failure = CheckFailure(f"{cause.summary}\n\nReproducer:\n{cause.reproducer}", check="accumulation", engine=engine)
+    failure.cause = cause
+    raise failure
+
+
+def _steps_of(spec: OpSpec) -> list[str]:
+    """The registry ops ``spec`` is commonly built from (its ``built_from``, at an ordinary point)."""
+    if spec.built_from is None:
+        return []
+    param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
+    domains = spec.operand_domains(param)
+    operands = [domains[0].clip(0.625)] + ([domains[1].clip(1.5)] if spec.arity == 2 else [])
+    try:
+        steps = spec.built_from(*operands, *([] if param is None else [param]))
+    except (ArithmeticError, ValueError):
+        return []
+    return list(dict.fromkeys(op for op, _, _ in steps if op in REGISTRY and ENGINE.supports(REGISTRY[op])))

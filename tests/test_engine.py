@@ -212,7 +212,7 @@ def test_repr_shows_data_and_grad():
     (lambda x, y: -x, "neg"), (lambda x, y: x**2, "**2.0"), (lambda x, y: x**0.5, "**0.5"),
     (lambda x, y: x.exp(), "exp"), (lambda x, y: x.log(), "log"), (lambda x, y: x.sin(), "sin"),
     (lambda x, y: x.cos(), "cos"), (lambda x, y: x.tanh(), "tanh"), (lambda x, y: x.sigmoid(), "sigmoid"),
-    (lambda x, y: x.relu(), "relu"), (lambda x, y: abs(x), "abs"), (lambda x, y: +x, "+"), (lambda x, y: x.sqrt(), "sqrt"),
+    (lambda x, y: x.relu(), "relu"), (lambda x, y: abs(x), "abs"), (lambda x, y: +x, "pos"), (lambda x, y: x.sqrt(), "sqrt"),
     (lambda x, y: x.tan(), "tan"), (lambda x, y: x.leaky_relu(), "leaky_relu"), (lambda x, y: x.softplus(), "softplus"),
     (lambda x, y: x.softsign(), "softsign"), (lambda x, y: 2.0**x, "rpow"),
 ])

@@ -1,0 +1,118 @@
+"""Does each op add to the gradient its operand already holds, or overwrite it?
+
+x is first the operand of a reference op (``x * 1.25``) alone, backward on that; then of the op
+alone, backward again.  x's gradient must be the sum of the two uses.  Each graph is one op deep,
+so nothing is traversed: a wrong traversal cannot pass for an overwrite, and an overwrite shows
+whatever order the engine's sets happen to iterate in (a shared node inside one graph shows it
+only when the overwriting use comes last).
+
+It needs an engine that keeps gradients across backward calls, as micrograd does; one that zeroes
+them at each call (or whose ``*`` and ``+`` both overwrite) cannot be asked this way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from properties.engine_under_test import EngineUnderTest
+from reference.ops import REGISTRY
+
+REFERENCES = (("mul", 1.25), ("add", 0.5))  # x * 1.25 (d/dx 1.25), else x + 0.5 (d/dx 1)
+TOLERANCE = 1e-6  # relative: an overwrite loses a whole use; float32 storage rounds at 6e-8
+
+
+@dataclass(frozen=True)
+class TwoRoots:
+    """x's gradient after ``reference`` alone (``held``), then after ``op`` alone (``got``), and
+    what ``op`` alone gives a fresh x (``alone``)."""
+
+    op: str
+    operands: tuple[float, ...]
+    param: Any
+    reference: str
+    constant: float
+    held: float
+    alone: float
+    got: float
+
+    @property
+    def expected(self) -> float:
+        return self.held + self.alone
+
+    @property
+    def ok(self) -> bool:
+        return abs(self.got - self.expected) <= TOLERANCE * (abs(self.held) + abs(self.alone))
+
+    @property
+    def relative_error(self) -> float:
+        return abs(self.got - self.expected) / abs(self.expected) if self.expected else math.inf
+
+    def call(self, engine: EngineUnderTest) -> str:
+        from properties.blame import Probe
+
+        return Probe(self.op, self.operands, self.param).call_text(engine.templates)
+
+    def summary(self, engine: EngineUnderTest) -> str:
+        how = ("it holds this op's contribution alone" if math.isclose(self.got, self.alone, rel_tol=TOLERANCE)
+               else "not the sum")
+        return (f"{self.op}, accumulation: its backward overwrites the gradient its operand already holds: "
+                f"x0.grad was {self.held!r}, after {self.call(engine)}'s backward it is {self.got!r}, "
+                f"expected {self.held!r} + {self.alone!r} = {self.expected!r} ({how})")
+
+    def reproducer(self, engine: EngineUnderTest) -> str:
+        ref = engine.templates.get(self.reference) or REGISTRY[self.reference].source
+        lines = [engine.import_line, ""]
+        lines += [f"x{k} = Value({v!r})" for k, v in enumerate(self.operands)]
+        lines += [f"({ref.format('x0', repr(self.constant))}).backward()",
+                  f"print(x0.grad)  # {self.held!r}: one use so far",
+                  f"({self.call(engine)}).backward()",
+                  f"print(x0.grad)  # expected {self.expected!r}: both uses ({self.alone!r} from {self.op} alone)"]
+        return "\n".join(lines)
+
+
+def reference_op(engine: EngineUnderTest) -> tuple[str, float] | None:
+    """The first reference op whose two backward calls on one x add up (the engine keeps
+    gradients across calls and that op adds), or None."""
+    for op, constant in REFERENCES:
+        if not engine.supports(REGISTRY[op]):
+            continue
+        try:
+            x = engine.value_type(0.625)
+            for _ in range(2):
+                engine.apply(op, x, constant).backward()
+            d = 1.0 if op == "add" else constant
+            if math.isclose(float(x.grad), 2 * d, rel_tol=1e-12):
+                return op, constant
+        except Exception:
+            continue
+    return None
+
+
+def two_roots(engine: EngineUnderTest, op: str, reference: tuple[str, float] | None = None) -> TwoRoots | None:
+    """The check for ``op`` at an ordinary point of its domain, or None where it cannot be asked
+    (no reference op, the op raises there, or its derivative there is not finite)."""
+    spec = REGISTRY[op]
+    reference = reference or reference_op(engine)
+    if reference is None or not engine.supports(spec):
+        return None
+    param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
+    domains = spec.operand_domains(param)
+    operands = (domains[0].clip(0.625),) + ((domains[1].clip(1.5),) if spec.arity == 2 else ())
+    extra = () if param is None else (param,)
+    V = engine.value_type
+    try:
+        fresh = [V(v) for v in operands]
+        engine.apply(op, *fresh, *extra).backward()
+        alone = float(fresh[0].grad)
+        leaves = [V(v) for v in operands]
+        engine.apply(reference[0], leaves[0], reference[1]).backward()
+        held = float(leaves[0].grad)
+        engine.apply(op, *leaves, *extra).backward()
+        got = float(leaves[0].grad)
+    except Exception:
+        return None
+    if not all(math.isfinite(v) for v in (alone, held, got)) or alone == 0.0:
+        return None
+    return TwoRoots(op, operands, param, reference[0], reference[1], held, alone, got)
