@@ -165,3 +165,32 @@ def test_a_method_without_its_param_is_verified_at_the_engines_own_param():
         assert out.data == -0.4
     finally:
         del sys.modules["fixed_slope_engine"]
+
+
+def test_the_gate_never_calls_a_method_that_draws_or_writes():
+    """milligrad's graph() calls graphviz's view() (a viewer window, a file in the working
+    directory): a method whose name says it draws, shows, saves or writes is a helper, never called."""
+    import sys
+    import types
+
+    import engine.value
+
+    calls = []
+
+    class Value(engine.value.Value):
+        def graph(self):
+            calls.append("graph")
+            return type(self)(self.data)
+
+        def save_png(self, path="out.png"):
+            calls.append("save_png")
+            return type(self)(self.data)
+
+    module = types.ModuleType("drawing_engine_for_the_gate")
+    module.Value = Value
+    sys.modules[module.__name__] = module
+    try:
+        gate = coverage(load_engine("drawing_engine_for_the_gate:Value"))
+        assert {"graph", "save_png"} <= set(gate.helpers) and not gate.unverified and calls == []
+    finally:
+        del sys.modules[module.__name__]
