@@ -61,6 +61,7 @@ class Report:
     ops: list = field(default_factory=list)
     failed_tests: int = 0
     unverified: list = field(default_factory=list)  # the engine's ops that no spec covers
+    unexplained: list = field(default_factory=list)  # failing tests blame could not trace: {"test", "message"}
 
 
 def parse(text: str, source: str = "FILE") -> list[FieldEngine]:
@@ -134,7 +135,7 @@ def run_suite(engine: FieldEngine, path: Path, work: Path, profile: str, timeout
     data = json.loads(findings_path.read_text())
     failed = sum(1 for line in proc.stdout.splitlines() if line.startswith("FAILED "))
     return Report(engine, "ran", seconds, "", data["findings"], data.get("verified_ops", []), failed,
-                  data.get("unverified_ops", []))
+                  data.get("unverified_ops", []), data.get("unexplained", []))
 
 
 def field_report(engine: FieldEngine, root: Path, pip_args: list[str], profile: str, timeout: float) -> Report:
@@ -196,6 +197,9 @@ def table(reports: list[Report], markdown: bool = False) -> str:
         lines = [finding_line(f) for f in r.findings] or ["no findings"]
         if r.unverified:
             lines.append(f"not verified (no spec): {', '.join(r.unverified)}")
+        if r.unexplained:
+            lines.append(f"{len(r.unexplained)} failing test(s) not traced to a root cause: "
+                         + ", ".join(u["test"] for u in r.unexplained[:3]) + (", ..." if len(r.unexplained) > 3 else ""))
         for i, line in enumerate(lines):
             first = i == 0
             rows.append((r.engine.name if first else "", r.engine.version if first else "",
@@ -255,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
             for f in report.findings:
                 print(f"{engine.requirement}: {f['summary']}\n    reproducer:\n"
                       + "\n".join(f"        {line}" for line in f["reproducer"].splitlines()), flush=True)
+            for u in report.unexplained:
+                print(f"{engine.requirement}: not traced to a root cause: {u['test']}: {u['message']}", flush=True)
     progress.close()
     print()
     print(table(reports, args.markdown))
@@ -262,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps([
             {"engine": r.engine.requirement, "value_class": r.engine.engine, "status": r.status, "detail": r.detail,
              "verified_ops": r.ops, "unverified_ops": r.unverified, "failed_tests": r.failed_tests,
-             "findings": r.findings} for r in reports], indent=2))
+             "findings": r.findings, "unexplained": r.unexplained} for r in reports], indent=2))
     return 0 if all(r.status == "ran" for r in reports) else 1
 
 

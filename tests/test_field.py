@@ -84,8 +84,10 @@ def test_the_table_has_a_line_per_finding_and_says_why_an_engine_did_not_run():
                  [{"summary": "exp, forward value: ...", "severity": "wrong", "reproducer": "x0 = Value(1.0)\n..."},
                   {"summary": "log, crash: ...", "severity": "crash", "reproducer": "x0 = Value(-0.0)\n..."}],
                  ["add", "exp"])
+    ran.unexplained = [{"test": "properties/test_x.py::test_y", "message": "..."}]
     broken = Report(FieldEngine("b==2", "b:Value"), "error", 0.0, "pip download b==2 failed")
     text = table([ran, broken], markdown=True)
+    assert "|  |  |  | 1 failing test(s) not traced to a root cause: properties/test_x.py::test_y |" in text
     assert "| a | 1 | 2 | [wrong] exp, forward value: ... |" in text and "|  |  |  | [crash] log, crash: ... |" in text
     assert "| b | 2 | - | not run: pip download b==2 failed |" in text
     folded = text[text.index("<details><summary>a==1: the reproducers</summary>"):]
