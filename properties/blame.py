@@ -512,10 +512,12 @@ class Diagnosis:
         else:
             kind, how, op = "traversal", "propagated before all of its uses were added", None
         where = "in the graph of the reproducer" if len(expression.source().splitlines()) <= 8 else "in the example"
-        summary = (f"{kind}: the gradient of {name} {where} is {actual!r}, but the sum of its "
+        summary = (f"{op + ', ' if op else ''}{kind}: the gradient of {name} {where} is {actual!r}, but the sum of its "
                    f"{len(contributions)} use(s) is {expected!r}: {how}")
+        if op:
+            summary += f" ({op}'s backward assigns its operand's gradient instead of adding to it)"
         cause = Cause(op, kind, "wrong" if rel > WRONG or not math.isfinite(rel) else "imprecise", summary,
-                      _graph_reproducer(self.engine, self._case), rel, case=self._case)
+                      _graph_reproducer(self.engine, self._case, op), rel, case=self._case)
         return cause
 
     def _ignores_upstream(self, expression, p, uses, values, upstreams) -> Cause:
@@ -576,7 +578,7 @@ class Diagnosis:
         return False
 
 
-def _graph_reproducer(engine: EngineUnderTest, case: Case) -> str:
+def _graph_reproducer(engine: EngineUnderTest, case: Case, overwriting: str | None = None) -> str:
     """The graph, its inputs, and the true gradient (the exact chain rule, in mpmath)."""
     from reference.error_bounds import IllConditioned, error_bounds
     from reference.mp_backend import mp_value
@@ -589,7 +591,8 @@ def _graph_reproducer(engine: EngineUnderTest, case: Case) -> str:
         lines.append(f"print([leaf.grad for leaf in leaves])  # true: {truth!r}")
     except (IllConditioned, ArithmeticError, ValueError):
         lines.append("print([leaf.grad for leaf in leaves])")
-    lines.append("# every op of f is right alone: the gradient is not the sum over each node's uses")
+    lines.append(f"# {overwriting} assigns instead of adding: a node's gradient is not the sum over its uses"
+                 if overwriting else "# every op of f is right alone: the gradient is not the sum over each node's uses")
     return "\n".join(lines)
 
 
