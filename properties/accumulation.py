@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from properties.engine_under_test import EngineUnderTest
-from reference.ops import REGISTRY
+from reference.ops import REGISTRY, OpSpec
 
 REFERENCES = (("mul", 1.25), ("add", 0.5))  # x * 1.25 (d/dx 1.25), else x + 0.5 (d/dx 1)
 TOLERANCE = 1e-6  # relative: an overwrite loses a whole use; float32 storage rounds at 6e-8
@@ -72,6 +72,13 @@ class TwoRoots:
         return "\n".join(lines)
 
 
+def ordinary_point(spec: OpSpec) -> tuple[tuple[float, ...], Any]:
+    """Operands near 0.625 (and 1.5) inside ``spec``'s domain, and its usual param."""
+    param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
+    domains = spec.operand_domains(param)
+    return (domains[0].clip(0.625),) + ((domains[1].clip(1.5),) if spec.arity == 2 else ()), param
+
+
 def reference_op(engine: EngineUnderTest) -> tuple[str, float] | None:
     """The first reference op whose two backward calls on one x add up (the engine keeps
     gradients across calls and that op adds), or None."""
@@ -97,9 +104,7 @@ def two_roots(engine: EngineUnderTest, op: str, reference: tuple[str, float] | N
     reference = reference or reference_op(engine)
     if reference is None or not engine.supports(spec):
         return None
-    param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
-    domains = spec.operand_domains(param)
-    operands = (domains[0].clip(0.625),) + ((domains[1].clip(1.5),) if spec.arity == 2 else ())
+    operands, param = ordinary_point(spec)
     extra = () if param is None else (param,)
     V = engine.value_type
     try:

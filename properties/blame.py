@@ -544,7 +544,7 @@ class Diagnosis:
         (properties/accumulation.py): nothing to traverse, so a wrong traversal cannot pass for
         an overwrite.  Only where the engine does not keep gradients across backward calls is
         the shared x probed inside one graph, in both orders of creation."""
-        from properties.accumulation import two_roots
+        from properties.accumulation import ordinary_point, two_roots
 
         spec = REGISTRY[op]
         if not self.engine.supports(REGISTRY["mul"]) or not self.engine.supports(spec):
@@ -552,9 +552,8 @@ class Diagnosis:
         check = two_roots(self.engine, op)
         if check is not None:
             return not check.ok
-        param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
-        domains = spec.operand_domains(param)
-        inputs = [domains[0].clip(0.625)] + ([domains[1].clip(1.5)] if spec.arity == 2 else [])
+        operands, param = ordinary_point(spec)
+        inputs = list(operands)
         ctx = mp_scalar_type(50).ctx
         partial = float(spec.partials(ctx, *map(ctx.mpf, inputs), *([] if param is None else [param]))[0])
         use = Node(op=op, args=(0, 1) if spec.arity == 2 else (0,), param=param)

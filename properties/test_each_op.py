@@ -231,9 +231,9 @@ def _steps_of(spec: OpSpec) -> list[str]:
     """The registry ops ``spec`` is commonly built from (its ``built_from``, at an ordinary point)."""
     if spec.built_from is None:
         return []
-    param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
-    domains = spec.operand_domains(param)
-    operands = [domains[0].clip(0.625)] + ([domains[1].clip(1.5)] if spec.arity == 2 else [])
+    from properties.accumulation import ordinary_point
+
+    operands, param = ordinary_point(spec)
     try:
         steps = spec.built_from(*operands, *([] if param is None else [param]))
     except (ArithmeticError, ValueError):
