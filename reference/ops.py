@@ -155,7 +155,7 @@ FACTOR = Domain(-FINITE, FINITE)  # a product's partials are its factors: they m
 
 def _divisors(a: float) -> Domain:
     """b with a / b, 1 / b and a / b**2 all finite."""
-    smallest = max(abs(a) / FINITE, math.sqrt(abs(a) / FINITE), 1.0 / FINITE)
+    smallest = max(abs(a) / FINITE, math.sqrt(abs(a)) / math.sqrt(FINITE), 1.0 / FINITE)  # no underflow in a / F
     return Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=smallest * (1 + 1e-12), zero=False)
 
 
@@ -268,7 +268,7 @@ register(OpSpec(
 
 def _reciprocals(c: float) -> tuple[Domain]:
     """x with c / x and c / x**2 finite."""
-    smallest = max(abs(c) / FINITE, math.sqrt(abs(c) / FINITE), SMALLEST)
+    smallest = max(abs(c) / FINITE, math.sqrt(abs(c)) / math.sqrt(FINITE), SMALLEST)  # no underflow in c / F
     return (Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=smallest * (1 + 1e-12), zero=False),)
 
 

@@ -25,7 +25,7 @@ from properties.strategies import cases
 from properties.values import floats_in
 from reference.domains import Domain
 from reference.mp_backend import OutOfDomain, mp_scalar_type, mp_value
-from reference.ops import REGISTRY, OpSpec, register
+from reference.ops import FINITE, REGISTRY, OpSpec, register
 
 SPECS = [pytest.param(spec, id=name) for name, spec in REGISTRY.items()]
 
@@ -386,3 +386,14 @@ def test_a_registered_op_reaches_the_mpmath_backend():
         REGISTRY.pop(spec.name, None)
     assert spec.name not in REGISTRY
     assert not hasattr(mp_scalar_type(50), spec.method)  # the backend built before still has the old ops
+
+
+@pytest.mark.parametrize("c", [1.558405969900985e-162, 1e-300, 5e-324, 1e-20, 2.0, 1e100])
+def test_the_divisors_a_tiny_numerator_allows_keep_the_slope_finite(c):
+    """c / x**2 must stay finite at the smallest divisor the domains allow, also where c / FINITE
+    underflows (a false alarm once: (1.56e-162 / x0) * x1 at x0 = 1e-236, where the slope is 1.6e310)."""
+    ctx = mp_scalar_type(50).ctx
+    for domain in (REGISTRY["rtruediv"].operand_domains(c)[0], REGISTRY["truediv"].second_domain(c, None)):
+        x = domain.min_abs
+        assert ctx.mpf(c) / ctx.mpf(x) ** 2 <= ctx.mpf(FINITE), (c, x)
+        assert ctx.mpf(c) / ctx.mpf(x) <= ctx.mpf(FINITE), (c, x)
