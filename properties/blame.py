@@ -437,7 +437,7 @@ class Diagnosis:
             two = self.probe(replace(probe, operands=probe.operands * 2, same=False), value=outcome.kind == "forward")
             if not two.failed and outcome.kind == "derivative":
                 cause = cause_from(self.engine, outcome, "accumulation")
-        for step in _steps(probe):
+        for step in primitive_steps(probe):
             if not self.engine.supports(REGISTRY[step.op]) or step.op in chain + (probe.op,):
                 continue
             inner = self.probe(step, gradient=outcome.kind != "forward")
@@ -452,7 +452,7 @@ class Diagnosis:
         fails, has a bug of its own.  Where the engine's class cannot be watched: yes."""
         key = ("calls", probe, primitive)
         if key not in self.cache:
-            self.cache[key] = _calls(self.engine, probe, primitive)
+            self.cache[key] = calls_primitive(self.engine, probe, primitive)
         return self.cache[key]
 
     def _accumulation(self, expression: Expression, order: list[int], values: dict) -> Cause | None:
@@ -617,7 +617,7 @@ def _graph_probes(ops: list[str]) -> list[tuple[Expression, tuple[float, ...]]]:
     return out
 
 
-def _steps(probe: Probe) -> list[Probe]:
+def primitive_steps(probe: Probe) -> list[Probe]:
     """Probes of the primitives ``probe``'s op is commonly built from, at the values it would use."""
     built_from = probe.spec.built_from
     if built_from is None:
@@ -648,7 +648,7 @@ def _steps(probe: Probe) -> list[Probe]:
     return out
 
 
-def _calls(engine: EngineUnderTest, probe: Probe, primitive: str) -> bool:
+def calls_primitive(engine: EngineUnderTest, probe: Probe, primitive: str) -> bool:
     """Run the probe's op on the engine with the primitive's method watched, in every class of the
     engine's hierarchy that defines it."""
     name = engine.method(REGISTRY[primitive])
