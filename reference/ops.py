@@ -340,12 +340,18 @@ def _pow_ulps(ctx, x, e):
     return 2.0 + (float(abs(e * ctx.log(abs(x)))) if x != 0 else 0.0)
 
 
+def _pow_derivative_ulps(ctx, x, e):
+    # e * exp((e - 1) * log x): the roundings of e - 1, of log x and of their product each move the
+    # exponent by u |(e - 1) log x| (e * x ** (e - 1) by libm's pow only the first)
+    return 4.0 + 3.0 * (float(abs((e - 1) * ctx.log(abs(x)))) if x != 0 else 0.0)
+
+
 register(OpSpec(
     name="pow", method="__pow__", arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
     built_from=lambda x, e: [("log", (x,), None), ("exp", (e * math.log(x),), None)] if x > 0 else [],
     mp=_pow_value, partials=_pow_partial, domains=_pow_domain, params=_draw_exponent,
     singular=lambda e: ((0.0,),) if e < 1.0 else ((),),
-    forward_ulps=_pow_ulps, derivative_ulps=lambda ctx, x, e: 2.0 + _pow_ulps(ctx, x, e - 1.0),
+    forward_ulps=_pow_ulps, derivative_ulps=_pow_derivative_ulps,
     edge_params=(2.0, 3.0, -1.0, 0.5, 0.0, 1.0, -2.0, 1.5),
     regimes=(Regime("positive integer exponents, negative bases", (Domain(-10.0, -0.1),), (2.0, 3.0, 4.0)),
              Regime("negative integer exponents", (magnitudes(0.1, 10.0),), (-1.0, -2.0, -3.0)),
@@ -360,6 +366,8 @@ register(OpSpec(
 # ----- elementary functions --------------------------------------------------
 
 TRANSCENDENTAL_ULPS = 4.0  # libm is within 1 ulp; leave room for other correct formulas
+TORCH_SOFTPLUS_THRESHOLD = 20.0  # F.softplus returns x beyond it
+_U = 2.0**-53  # float64's unit roundoff
 EXP_MAX = 709.0  # exp(709) = 8.2e307: beyond, the value or its slope is no longer below FINITE
 
 register(OpSpec(
@@ -513,8 +521,11 @@ register(OpSpec(
     regimes=(Regime("tiny", (TINY,)), Regime("small", (SMALL,)), Regime("ordinary", (Domain(-30.0, 30.0),)),
              Regime("large", (Domain(30.0, 700.0),)), Regime("beyond exp's overflow", (Domain(710.0, 1e4),)),
              Regime("large negative", (Domain(-1e4, -30.0),)), Regime("far", (magnitudes(1e4, FLOAT_MAX),))),
-    forward_ulps=lambda *a: TRANSCENDENTAL_ULPS,
-    derivative_ulps=lambda *a: 8.0, derivative_scale=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
+    # torch's F.softplus is x itself from 20 on (slope 1): what it drops, log1p(exp(-x)) < exp(-x) of the
+    # value (relative to x) and exp(-x) of the slope (relative to it), is allowed there
+    forward_ulps=lambda ctx, x: TRANSCENDENTAL_ULPS + (ctx.exp(-x) / (x * _U) if x >= TORCH_SOFTPLUS_THRESHOLD else 0),
+    derivative_ulps=lambda ctx, x: 8.0 + (ctx.exp(-x) / _U if x >= TORCH_SOFTPLUS_THRESHOLD else 0),
+    derivative_scale=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
     doc="log(1 + exp(x)); a stable formula never overflows (x + log1p(exp(-x)) for large x)",
 ))
 register(OpSpec(

@@ -661,3 +661,62 @@ def test_a_dead_branch_does_not_contribute():
     bounds = error_bounds(*mp_value(Expression(2, nodes), (0.5, 2.0)))
     assert bounds.gradient[1] == 0.0
     assert bounds.adjoints[1] == 0
+
+
+# ----- torch's softplus ---------------------------------------------------------------------
+
+
+def _softplus_linear_beyond(threshold: float) -> type:
+    """The project's engine with softplus x itself (slope 1) beyond ``threshold``, as torch's
+    F.softplus does beyond 20."""
+
+    class Thresholded(ProjectValue):
+        __slots__ = ()
+
+        def softplus(self):
+            if self.data >= threshold:
+                return type(self)(self.data, (self,), (1.0,), "softplus")
+            return super().softplus()
+
+    Thresholded.__name__ = f"SoftplusLinearBeyond{threshold:g}"
+    return Thresholded
+
+
+@pytest.mark.parametrize("x", [20.0, 20.000001, 20.5, 23.0, 30.0, 36.5, 100.0])
+def test_torchs_softplus_formula_passes(x):
+    """x beyond 20 drops log1p(exp(-x)) < 2.1e-9 of the value and of the slope: torch's own default,
+    a legitimate formula, so the spec allows exactly what it drops (and nothing below 20)."""
+    import torch
+
+    mutant = _softplus_linear_beyond(20.0)
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.softplus(t).backward()
+    v = mutant(x)
+    out = v.softplus()
+    out.backward()
+    assert out.data == t.item()  # it is torch's formula (whose slope at 20 itself is sigmoid's)
+    assert v.grad == t.grad.item() or x == 20.0
+    o = oracles(Case(_expression(1, ("softplus", (0,))), (x,)), EngineUnderTest("t:SoftplusLinearBeyond20", mutant))
+    check_forward(o)
+    check_gradient(o)
+    check_torch(o)
+
+
+@pytest.mark.parametrize("x", [15.5, 17.0, 19.5])
+def test_a_softplus_threshold_below_torchs_is_rejected(x):
+    mutant = _softplus_linear_beyond(15.0)
+    o = oracles(Case(_expression(1, ("softplus", (0,))), (x,)), EngineUnderTest("t:SoftplusLinearBeyond15", mutant))
+    with pytest.raises(CheckFailure):
+        check_forward(o)
+    with pytest.raises(CheckFailure):
+        check_gradient(o)
+
+
+def test_a_power_through_exp_and_log_stays_within_its_bound():
+    """FormulaValue's slope of x ** (1/3) at x = 7.4e-287 is e * exp((e - 1) * log x), 2.06 |(e - 1) log x|
+    ulps off (e - 1, log x and their product each round): found by the soundness test above."""
+    case = Case(_expression(1, ("pow", (0,), 1.0 / 3.0)), (7.40341552526975e-287,))
+    o = oracles(case, EngineUnderTest("tests.test_error_bounds:FormulaValue", FormulaValue))
+    check_forward(o)
+    check_gradient(o)
+    check_torch(o)
