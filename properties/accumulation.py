@@ -73,8 +73,11 @@ class TwoRoots:
 
 
 def ordinary_point(spec: OpSpec) -> tuple[tuple[float, ...], Any]:
-    """Operands near 0.625 (and 1.5) inside ``spec``'s domain, and its usual param."""
-    param = spec.default_param if spec.default_param is not None else (spec.edge_params or (None,))[0]
+    """Operands near 0.625 (and 1.5) inside ``spec``'s domain, and its usual param: not 0 or 1, where
+    an engine may legitimately return the operand itself (``0 + x``, ``x ** 1``) and its backward
+    then seeds that operand instead of adding to it."""
+    ordinary = [p for p in spec.edge_params if p not in (0.0, 1.0)] or list(spec.edge_params) or [None]
+    param = spec.default_param if spec.default_param is not None else ordinary[0]
     domains = spec.operand_domains(param)
     return (domains[0].clip(0.625),) + ((domains[1].clip(1.5),) if spec.arity == 2 else ()), param
 
