@@ -11,9 +11,10 @@ mpmath and torch within that op's own allowance.  In order:
 2. **the harness**: ``*`` (which applies the upstream factor) and ``+`` (which the
    graph probes use) alone, two operands and one operand twice; a fault in them
    is blamed on them (``x + x`` wrong while ``x + y`` is right: accumulation).
-3. **the graph**: a chain and two diamonds of verified ``*`` and ``+``.  A traversal
-   bug breaks every chain, including the ones an engine builds internally
-   (``a - b`` as ``a + (-b)``), so it is found before any op is blamed.
+3. **the graph**: a chain and two diamonds of verified ``*`` and ``+``, and ``x * y`` at
+   ``x == y``.  A traversal bug breaks every chain, including the ones an engine builds
+   internally (``a - b`` as ``a + (-b)``), so it is found before any op is blamed; a backward
+   that tells nodes apart by value (a visited set of ``.data``) merges the two leaves.
 4. **forward**: the first node (in creation order) whose value differs from its op
    applied, in mpmath, to the engine's own operand values; or that raised.
 5. **derivative**: the first edge in backward order whose contribution differs from
@@ -490,13 +491,13 @@ class Diagnosis:
             upstreams = [_grad(values.get(user)) for user, _ in uses[p]]
             if _close(actual, math.fsum(partials), 1e-7) and any(not _close(g, 1.0) for g in upstreams):
                 return self._ignores_upstream(expression, p, uses[p], values, upstreams)
-            return self._graph_cause(expression, p, actual, contributions, uses[p])
+            return self._graph_cause(expression, p, actual, contributions, uses[p], values)
         return None
 
     _case: Any = None  # the example being analysed
 
-    def _graph_cause(self, expression, p, actual, contributions, uses) -> Cause:
-        name = f"x{expression.nodes[p].input}" if expression.nodes[p].is_input else f"node v{p}"
+    def _graph_cause(self, expression, p, actual, contributions, uses, values) -> Cause:
+        name = _name(expression, p)
         expected = math.fsum(contributions)
         rel = abs(actual - expected) / abs(expected) if expected else math.inf
         ops = sorted({expression.nodes[u].op for u, _ in uses})
@@ -507,6 +508,13 @@ class Diagnosis:
             op = overwriting[0] if len(overwriting) < len(self.engine.ops) else None
         elif _close(actual, 0.0) or actual == 0.0:
             kind, how, op = "traversal", "never propagated: backward did not reach it", None
+            for node in [u for u, _ in uses] + [p]:  # the use whose backward never ran, or p itself
+                twin = _twin(expression, node, values)
+                if twin is not None:
+                    how += (f" ({_name(expression, node)} and {twin} hold the same value, {_number(values[node])!r}: "
+                            "backward seems to tell nodes apart by value, e.g. a visited set of .data or a "
+                            "__hash__/__eq__ on .data)")
+                    break
         elif any(_close(actual, expected + c, 1e-7) for c in contributions) or _close(actual, 2 * expected, 1e-7):
             kind, how, op = "traversal", "counted twice: a use was propagated more than once", None
         else:
@@ -595,9 +603,24 @@ def _graph_reproducer(engine: EngineUnderTest, case: Case, overwriting: str | No
     return "\n".join(lines)
 
 
+def _name(expression: Expression, i: int) -> str:
+    node = expression.nodes[i]
+    return f"x{node.input}" if node.is_input else f"node v{i}"
+
+
+def _twin(expression: Expression, p: int, values: dict) -> str | None:
+    """Another node of the graph that holds the same value as node ``p``."""
+    mine = _number(values.get(p))
+    for i, node in enumerate(expression.nodes):
+        if i != p and node.const is None and is_value(values.get(i)) and _number(values[i]) == mine:
+            return _name(expression, i)
+    return None
+
+
 def _graph_probes(ops: list[str]) -> list[tuple[Expression, tuple[float, ...]]]:
-    """Small graphs of the harness ops: a chain, and two diamonds whose shared node is reached by
-    paths of different lengths (a wrong order or a missing visited set shows there)."""
+    """Small graphs of the harness ops: a chain, two diamonds whose shared node is reached by
+    paths of different lengths (a wrong order or a missing visited set shows there), and two
+    distinct leaves of equal value (a backward that tells nodes apart by value merges them)."""
     out = []
     combine = [op for op in ("mul", "add") if op in ops]
     if "mul" in ops:
@@ -614,6 +637,12 @@ def _graph_probes(ops: list[str]) -> list[tuple[Expression, tuple[float, ...]]]:
     elif "add" in ops:
         out.append((Expression(2, (Node(input=0), Node(input=1), Node(op="add", args=(0, 1)),
                                    Node(op="add", args=(2, 1)), Node(op="add", args=(3, 2)))), (1.5, -2.75)))
+    for op in combine[:1]:
+        # u = x0 (op) x1; v = x2 (op) x3; out = u + v (or u * v), where u and v are equal in value
+        top = "add" if "add" in ops else op
+        out.append((Expression(4, (Node(input=0), Node(input=1), Node(input=2), Node(input=3),
+                                   Node(op=op, args=(0, 1)), Node(op=op, args=(2, 3)), Node(op=top, args=(4, 5)))),
+                    (1.5, 2.0, 0.75, 4.0) if op == "mul" else (1.5, 2.0, 0.5, 3.0)))
     return out
 
 

@@ -43,7 +43,8 @@ def _around(op: str) -> list[Case]:
 
 
 def _graphs() -> list[Case]:
-    """Shared nodes: b = x + x; c = b * b; a diamond with paths of different lengths."""
+    """Shared nodes: b = x + x; c = b * b; a diamond with paths of different lengths; two distinct
+    nodes of equal value; a chain 1200 ops deep."""
     doubling = Expression(1, (Node(input=0), Node(op="add", args=(0, 0)), Node(op="mul", args=(1, 1))))
     diamond = Expression(2, (Node(input=0), Node(input=1), Node(op="mul", args=(0, 1)), Node(op="sin", args=(2,)),
                              Node(op="mul", args=(3, 1)), Node(op="add", args=(4, 2))))
@@ -52,7 +53,12 @@ def _graphs() -> list[Case]:
         a, b = len(ladder) - 2, len(ladder) - 1
         ladder += [Node(op="sin", args=(b,)), Node(op="mul", args=(len(ladder), a))]
         ladder.append(Node(op="add", args=(len(ladder) - 1, b)))
-    return [Case(doubling, (1.5,)), Case(diamond, (0.7, -1.3)), Case(Expression(2, tuple(ladder)), (0.3, -0.2))]
+    twins = Expression(4, (Node(input=0), Node(input=1), Node(input=2), Node(input=3), Node(op="mul", args=(0, 1)),
+                           Node(op="mul", args=(2, 3)), Node(op="add", args=(4, 5))))  # x0 * x1 + x2 * x3, equal terms
+    deep = [Node(input=0), Node(const=1.0)]  # x * 1.0 * 1.0 ...: deeper than Python's recursion limit
+    deep += [Node(op="mul", args=(0 if k == 0 else k + 1, 1)) for k in range(1200)]
+    return [Case(doubling, (1.5,)), Case(diamond, (0.7, -1.3)), Case(Expression(2, tuple(ladder)), (0.3, -0.2)),
+            Case(twins, (0.5, 3.0, 6.0, 0.25)), Case(Expression(1, tuple(deep)), (0.5,))]
 
 
 def _first_failure(engine, cases: list[Case]) -> Case | None:
