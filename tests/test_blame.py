@@ -20,7 +20,7 @@ from properties.strategies import Case
 from reference.expression import Expression, Node
 from reference.ops import REGISTRY
 
-POINTS = (0.7, -1.3, 0.0, 1e-10, -1e-10, 5e-7, -5e-7, 2e-4, 2.5, -2.5, 1e-30, 12.0, -60.0, 400.0, -400.0)
+POINTS = (0.7, -1.3, 0.0, 1e-10, -1e-10, 5e-7, -5e-7, 2e-4, 2.5, -2.5, 1e-30, 12.0, -60.0, 400.0, -400.0, 709.0, -720.0)
 PARAMS = {"pow": (1.0, 3.0, 2.0, 0.5, -1.0), "radd": (3.0,), "rsub": (3.0,), "rmul": (1.5,), "rtruediv": (2.0,),
           "leaky_relu": (0.01,), "rpow": (2.0,)}
 
