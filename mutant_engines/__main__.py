@@ -14,18 +14,19 @@ expected kind (each mutant's ``BLAME``), and no failing test is left unexplained
 ``--first-report`` runs instead what a CI user runs, ``CI=true pytest properties/ -x``
 (profile ``ci``, shrinking on): the seconds are then the time to the first report.
 
-The same command also runs once on the correct engine (``engine:Value``), the
-control: the suite must pass it, or a "kill" may be the suite rejecting every
-engine (a false positive) rather than catching the mutant's bug.
+The same command also runs the controls, correct engines: this project's (``engine:Value``)
+and two with other legitimate formulas and conventions (``mutant_engines/_control_*.py``).  The
+suite must pass each with no findings, or a "kill" may be the suite rejecting a correct engine
+(a false positive) rather than catching the mutant's bug.
 
 Beside the suite's verdict, the table shows whether the checks people usually write
 catch the same mutant (:mod:`mutant_engines._alternatives`: micrograd's and the seed
 notebook's fixed-point checks, and torch.autograd.gradcheck's recipe on each op alone);
 they run in this process, in milliseconds, and never decide the exit status.
 
-Exit status: 0 if the control passes (with no findings) and every mutant is
+Exit status: 0 if every control passes (with no findings) and every mutant is
 killed and blamed right; 1 if a mutant is not (a survivor, a wrong blame, a
-timeout, or a run that errored instead of failing a test); 2 if the control does
+timeout, or a run that errored instead of failing a test); 2 if a control does
 not pass.
 """
 
@@ -47,6 +48,11 @@ from mutant_engines import blamed_right, load, names
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTROL = "engine:Value"  # the correct engine, the suite's default
+CONTROLS = {  # correct engines the suite must pass with no findings
+    "(control)": CONTROL,
+    "(control: other formulas)": "mutant_engines._control_formulas:Value",
+    "(control: fresh gradients)": "mutant_engines._control_fresh_grads:Value",
+}
 FAILED_LINE = re.compile(r"^FAILED (\S+?)(?: - (.*))?$", re.MULTILINE)
 CHECK_NAME = re.compile(r"CheckFailure: (.+?) FAILED")  # "gradient vs mpmath", from the report's headline
 ERROR_LINE = re.compile(r"^ERROR (\S+?)(?: - .*)?$", re.MULTILINE)
@@ -186,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default: 900)")
     parser.add_argument("--logs", metavar="DIR", help="write each run's pytest output to DIR/NAME.log")
     parser.add_argument("--show-output", action="store_true", help="print pytest's output for every run not killed")
-    parser.add_argument("--no-control", action="store_true", help=f"skip the control run on {CONTROL}")
+    parser.add_argument("--no-control", action="store_true", help="skip the control runs (correct engines)")
     args = parser.parse_args(argv)
 
     available = names()
@@ -195,13 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown mutants: {', '.join(unknown)} (available: {', '.join(available)})")
     profile = args.profile or (None if args.first_report else "mutants")
-    runs = [] if args.no_control else [("(control)", CONTROL, "the correct engine", (None, ()))]
+    runs = [] if args.no_control else [(name, engine, "a correct engine", (None, ())) for name, engine in CONTROLS.items()]
     runs += [(name, f"mutant_engines.{name}:Value", load(name).KIND, load(name).BLAME) for name in selected]
 
     start = time.perf_counter()
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        # the control first: it is the longest run (the whole suite passes)
+        # the controls first: they are the longest runs (the whole suite passes)
         futures = [pool.submit(run_suite, name, engine, kind, profile, args.timeout, blame, args.first_report)
                    for name, engine, kind, blame in runs]
         for done, future in enumerate(as_completed(futures), 1):
@@ -209,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             outcomes[o.name] = o
             if args.logs:
                 Path(args.logs).mkdir(parents=True, exist_ok=True)
-                (Path(args.logs) / f"{o.name.strip('()')}.log").write_text(o.output)
-            right = "" if o.name == "(control)" else f", blamed {o.blamed}: {'right' if o.right else 'WRONG'}"
+                (Path(args.logs) / f"{re.sub(r'[^a-z]+', '_', o.name).strip('_')}.log").write_text(o.output)
+            right = "" if o.name in CONTROLS else f", blamed {o.blamed}: {'right' if o.right else 'WRONG'}"
             print(f"[{done}/{len(runs)}] {o.name}: {o.verdict} ({o.seconds:.1f} s{right})", file=sys.stderr, flush=True)
     total = time.perf_counter() - start
 
@@ -230,18 +236,22 @@ def main(argv: list[str] | None = None) -> int:
     alive = [o for o in ordered if not o.killed or not o.right]
     if alive:
         print("not killed or not blamed right: " + ", ".join(f"{o.name} ({o.verdict}, {o.blamed})" for o in alive))
-    control = outcomes.get("(control)")
-    if control is not None:
+    failed_controls = []
+    for name, engine in CONTROLS.items():
+        control = outcomes.get(name)
+        if control is None:
+            continue
         if control.verdict == "NO" and control.findings == []:
-            print(f"control: {CONTROL} passes the suite with no findings ({control.seconds:.1f} s)")
+            print(f"control: {engine} passes the suite with no findings ({control.seconds:.1f} s)")
         else:
-            print(f"CONTROL FAILED: the suite does not pass the correct engine {CONTROL} "
+            print(f"CONTROL FAILED: the suite does not pass the correct engine {engine} "
                   f"({control.verdict}: {control.caught_by}); the kills above may be false positives")
-            alive = [control, *alive]
+            failed_controls.append(control)
+    alive = failed_controls + alive
     if args.show_output:
         for o in alive:
             print(f"\n===== {o.name} ({o.verdict}) =====\n{o.output[-4000:]}")
-    if control is not None and (control.verdict != "NO" or control.findings):
+    if failed_controls:
         return 2
     return 1 if alive else 0
 
