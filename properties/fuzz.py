@@ -165,9 +165,9 @@ def minimal_entry(case, check: str, o, engine, property_name: str, message: str)
         cause = blame(case, engine)
     except Exception:  # blame must never lose a finding
         cause = None
-    if cause is not None and cause.case is not None and cause.case != case:
+    if cause is not None and cause.case is not None:  # (shrinking may have reached the minimal case itself)
         try:
-            minimal = oracles(cause.case, engine)
+            minimal = o if cause.case == case else oracles(cause.case, engine)
         except Skip:
             minimal = None
         found_in = f"{case.expression.source()}\n# at {list(case.inputs)!r}"

@@ -163,6 +163,20 @@ def test_fuzzing_a_mutant_finds_a_failure_and_saves_it(tmp_path):
     assert replay.returncode == 1 and path.name in replay.stdout, replay.stdout
 
 
+def test_a_failure_shrunk_to_one_op_still_carries_its_root_cause():
+    """Shrinking may reach the one-op case blame would give (sin(0.0) alone): its note still says why."""
+    from properties.blame import Probe
+    from properties.checks import oracles
+    from properties.engine_under_test import load_engine
+    from properties.fuzz import minimal_entry
+
+    engine = load_engine("mutant_engines.sin_deriv_neg_cos:Value")
+    case = Probe("sin", (0.0,)).case()
+    entry = minimal_entry(case, "gradient", oracles(case, engine), engine, "composite-gradient", "gradient FAILED")
+    assert "sin, derivative: d/dx0 of sin(0.0) is -1.0, true 1.0" in entry["note"], entry["note"]
+    assert entry["oracle"]["gradient"] == ["0x1.0000000000000p+0"]
+
+
 def test_fuzzing_the_correct_engine_finds_nothing(tmp_path):
     corpus = tmp_path / "corpus"
     result = _run("-m", "properties.fuzz", "--engine", "engine:Value", "--seconds", "1.5", "--corpus", str(corpus),
