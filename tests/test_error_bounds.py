@@ -401,7 +401,7 @@ def _on(o, engine: EngineUnderTest):
 
 def test_correct_engines_stay_within_the_bounds():
     """Random DAGs over every op: each correct engine passes check_forward, check_gradient and
-    check_torch; at most 10% of the examples may be skipped as ill-conditioned.  The engines
+    check_torch; at most 20% of the examples may be skipped as ill-conditioned.  The engines
     do compute differently from engine/value.py (else the test would prove nothing)."""
     counts: Counter = Counter()
     project = EngineUnderTest("engine:Value", ProjectValue)
@@ -429,7 +429,10 @@ def test_correct_engines_stay_within_the_bounds():
 
     run()
     assert counts["examples"] > 0
-    assert counts["skipped"] <= 0.1 * counts["examples"], dict(counts)
+    # skipped as ill-conditioned: 3.2% of 1,200 examples (12 seeds of 100), but clustered, since
+    # hypothesis mutates an ill-conditioned example into its neighbours: 0 to 13 in one run of 100,
+    # 16 in one CI run.  What matters is that most examples are judged.
+    assert counts["skipped"] <= 0.2 * counts["examples"], str(dict(counts))
     if counts["examples"] - counts["skipped"] >= 50:  # (a quick profile may run only a few)
         for engine in CORRECT_ENGINES:
             assert counts[f"{engine.name} differs from engine:Value"] >= 1, dict(counts)
