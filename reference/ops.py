@@ -531,6 +531,7 @@ register(OpSpec(
 register(OpSpec(
     name="softsign", method="softsign", arity=1, limits=lambda: ((-math.inf, math.inf),),
     call=lambda x: x.softsign(), source="{0}.softsign()",
+    built_from=lambda x: [("abs", (x,), None), ("radd", (abs(x),), 1.0), ("truediv", (x, 1.0 + abs(x)), None)],
     torch_call=lambda x: __import__("torch").nn.functional.softsign(x),
     mp=lambda ctx, x: x / (1 + ctx.fabs(x)), partials=lambda ctx, x: (1 / (1 + ctx.fabs(x)) ** 2,),
     domains=lambda: (EVERYWHERE,), singular=_no_singular,

@@ -140,6 +140,27 @@ def test_a_derived_op_is_blamed_on_the_primitive_it_is_built_from():
         del sys.modules[module.__name__]
 
 
+def test_softsign_built_from_abs_is_blamed_on_abs():
+    """x / (1 + abs(x)) with abs cut off from the graph: softsign's slope is wrong because abs's is."""
+    import sys
+    import types
+
+    import mutant_engines.abs_cut_off
+
+    class Value(mutant_engines.abs_cut_off.Value):
+        def softsign(self):
+            return self / (1.0 + abs(self))
+
+    module = types.ModuleType("composite_softsign_engine_for_blame")
+    module.Value = Value
+    sys.modules[module.__name__] = module
+    try:
+        cause = blame(Probe("softsign", (-2.5,)).case(), load_engine(f"{module.__name__}:Value"))
+        assert (cause.op, cause.kind, cause.consequences) == ("abs", "derivative", ("softsign",)), cause.summary
+    finally:
+        del sys.modules[module.__name__]
+
+
 def test_a_derived_op_with_a_backward_of_its_own_is_blamed_itself():
     """gradflow-kit 0.1.3: its negation has no backward (gradient 0) and its a - b has a backward
     of its own with both signs swapped.  Both fail, but a - b is not a + (-b) there: fixing the
