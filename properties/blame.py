@@ -234,16 +234,25 @@ def _reproducer(engine: EngineUnderTest, probe: Probe, o: Oracles | None) -> str
     truth_value = float(o.true_value)
     if probe.upstream is None:
         lines.append(f"print('value', out.data, 'true', {truth_value!r})  # mpmath, 50 digits")
-    for k in range(n):
-        truth, _ = o.truth(k) if o.mp is not None else (o.analytic(k), 0)
-        lines.append(f"print('d out / d x{k}', x{k}.grad, 'true', {float(truth)!r})")
+    expected = [_expected_gradient(o, k) for k in range(n)]
+    for k, (truth, _, source) in enumerate(expected):
+        lines.append(f"print('d out / d x{k}', x{k}.grad, 'true', {truth!r}){source}")
     if probe.upstream is None and o.error is None:
         lines.append(f"assert abs(out.data - {truth_value!r}) <= {o.value_allowed()!r}, 'value'")
     if o.error is None:
-        for k in range(n):
-            truth = o.truth(k)[0] if o.mp is not None else o.analytic(k)
-            lines.append(f"assert abs(x{k}.grad - {float(truth)!r}) <= {o.gradient_allowed(k)!r}, 'd out / d x{k}'")
+        for k, (truth, allowed, _) in enumerate(expected):
+            lines.append(f"assert abs(x{k}.grad - {truth!r}) <= {allowed!r}, 'd out / d x{k}'")
     return "\n".join(lines)
+
+
+def _expected_gradient(o: Oracles, k: int) -> tuple[float, float, str]:
+    """What the reproducer holds d out / d x_k to: the truth and its allowance, or at a kink (where
+    no derivative exists) torch's convention; and a comment saying which."""
+    if o.mp is not None and o.mp.kink[k] and o.torch is not None:
+        return float(o.torch.gradient[k]), o.gradient_allowed(k, "torch"), "  # at a kink: torch's convention"
+    if o.mp is not None:
+        return float(o.truth(k)[0]), o.gradient_allowed(k), ""
+    return float(o.analytic(k)), o.gradient_allowed(k), ""
 
 
 def cause_from(engine: EngineUnderTest, outcome: Outcome, kind: str | None = None) -> Cause:

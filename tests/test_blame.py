@@ -100,15 +100,19 @@ def test_the_correct_engine_passes_every_probe(op):
             assert not run_probe(engine, probe).failed, probe
 
 
-def test_a_one_op_reproducer_runs_and_fails_on_its_engine():
+@pytest.mark.parametrize("mutant, probe", [
+    ("sin_deriv_neg_cos", Probe("sin", (0.5,))),
+    ("relu_grad_one_at_zero", Probe("relu", (0.0,))),  # at a kink: held to torch's convention, relu'(0) = 0
+])
+def test_a_one_op_reproducer_runs_and_fails_on_its_engine(mutant, probe):
     """The reproducer of a cause is a script: on the mutant it fails its assertion, on the correct
     engine (the same script with the import changed) it passes."""
-    engine = load_engine("mutant_engines.sin_deriv_neg_cos:Value")
-    cause = blame(Probe("sin", (0.5,)).case(), engine)
-    assert cause is not None and cause.op == "sin"
+    engine = load_engine(f"mutant_engines.{mutant}:Value")
+    cause = blame(probe.case(), engine)
+    assert cause is not None and cause.op == probe.op
     with pytest.raises(AssertionError):
         exec(compile(cause.reproducer, "repro.py", "exec"), {})
-    exec(compile(cause.reproducer.replace("from mutant_engines.sin_deriv_neg_cos import Value",
+    exec(compile(cause.reproducer.replace(f"from mutant_engines.{mutant} import Value",
                                           "from engine import Value"), "repro.py", "exec"), {})
 
 
