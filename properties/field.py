@@ -182,9 +182,13 @@ class Progress:
 
 
 def finding_line(finding: dict) -> str:
-    """One line: ``[severity] summary``."""
+    """One line: ``[severity] summary``, and the op's other kinds of failure, which the severity
+    may come from (``[crash] softsign, derivative: ... (also a crash)``)."""
     severity = finding.get("severity")
-    return f"[{severity}] {finding['summary']}" if severity else finding["summary"]
+    others = [k for k in finding.get("kinds", []) if k != finding.get("kind")]
+    named = {"crash": "a crash", "forward": "its forward value", "derivative": "its derivative"}
+    also = f" (also {' and '.join(named.get(k, k) for k in others)})" if others else ""
+    return (f"[{severity}] " if severity else "") + finding["summary"] + also
 
 
 def table(reports: list[Report], markdown: bool = False) -> str:

@@ -94,3 +94,13 @@ def test_the_table_has_a_line_per_finding_and_says_why_an_engine_did_not_run():
     folded = text[text.index("<details><summary>a==1: the reproducers</summary>"):]
     assert "[crash] log, crash: ...\n\n```python\nx0 = Value(-0.0)\n...\n```" in folded
     assert "b==2" not in folded and folded.rstrip().endswith("</details>")
+
+
+def test_a_finding_line_names_the_ops_other_kinds():
+    from properties.field import finding_line
+
+    finding = {"summary": "softsign, derivative: d/dx0 of softsign(0.0) is 0.0", "severity": "crash",
+               "kind": "derivative", "kinds": ["derivative", "crash"]}
+    assert finding_line(finding) == "[crash] softsign, derivative: d/dx0 of softsign(0.0) is 0.0 (also a crash)"
+    assert finding_line({**finding, "kinds": ["derivative"], "severity": "wrong"}) == (
+        "[wrong] softsign, derivative: d/dx0 of softsign(0.0) is 0.0")
