@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             outcomes[o.name] = o
             if args.logs:
                 Path(args.logs).mkdir(parents=True, exist_ok=True)
-                (Path(args.logs) / f"{re.sub(r'[^a-z]+', '_', o.name).strip('_')}.log").write_text(o.output)
+                log_name = re.sub(r"\W+", "_", o.name).strip("_")  # "(control: other formulas)": control_other_formulas
+                (Path(args.logs) / f"{log_name}.log").write_text(o.output)
             right = "" if o.name in CONTROLS else f", blamed {o.blamed}: {'right' if o.right else 'WRONG'}"
             print(f"[{done}/{len(runs)}] {o.name}: {o.verdict} ({o.seconds:.1f} s{right})", file=sys.stderr, flush=True)
     total = time.perf_counter() - start
