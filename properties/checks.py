@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reference.backends import EngineRaised, Evaluation, evaluate_torch
+from reference.domains import UNIT_ROUNDOFF
 from reference.error_bounds import ErrorBounds, IllConditioned, error_bounds
 from reference.mp_backend import DEFAULT_DPS, MPEvaluation, OutOfDomain, mp_gradient, mp_value
 from properties.engine_under_test import EngineUnderTest
 from properties.strategies import Case
 
 SAFETY = 2.0  # the bounds are first order in u; this covers the neglected higher-order terms
-UNIT_ROUNDOFF = 2.0**-53
 VACUOUS = 1e300  # a bound this large admits any float: the point cannot be judged
 MAX_SOURCE_LINES = 30  # a report shows at most this much of an expression's source
 

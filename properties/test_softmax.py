@@ -33,7 +33,7 @@ from properties.strategies import Case
 from properties.values import floats_in
 from reference import functions
 from reference.backends import EngineRaised, evaluate_torch
-from reference.domains import Domain
+from reference.domains import FLOAT_MAX, Domain
 from reference.error_bounds import ErrorBounds
 from reference.expression import Function, trace
 from reference.mp_backend import mp_gradient
@@ -169,7 +169,7 @@ def engine_component(logits: list[float], j: int) -> tuple[float, list[float]]:
 registry_apply = functions.registry_apply
 
 
-LOG_FLOAT_MAX = math.log(1.7976931348623157e308)  # 709.78: exp overflows float64 beyond it
+LOG_FLOAT_MAX = math.log(FLOAT_MAX)  # 709.78: exp overflows float64 beyond it
 
 
 def naive_softmax(logits, apply=ENGINE.apply):

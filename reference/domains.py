@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 FLOAT_MAX = 1.7976931348623157e308
+UNIT_ROUNDOFF = 2.0**-53  # float64 rounds to nearest within this relative error
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from reference.domains import HALF_MAX
+from reference.domains import HALF_MAX, UNIT_ROUNDOFF
 from reference.mp_backend import MPScalar
 from reference.ops import OpSpec
 
-UNIT_ROUNDOFF = 2.0**-53
 UNDERFLOW = 2.0**-1074  # the absolute error of a result that lands among the subnormals
 NORMAL_MIN = 2.0**-1022  # below this, float64 keeps fewer than 53 bits
 LINEAR_LIMIT = 1e-3

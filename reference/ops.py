@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from reference.domains import (
-    FLOAT_MAX, HALF_MAX, SMALLEST, SMALLEST_NORMAL, ZERO, Domain, Regime, magnitudes,
+    FLOAT_MAX, HALF_MAX, SMALLEST, SMALLEST_NORMAL, UNIT_ROUNDOFF, ZERO, Domain, Regime, magnitudes,
 )
 
 Number = Any  # an mpmath mpf, or a Python float
@@ -367,7 +367,6 @@ register(OpSpec(
 
 TRANSCENDENTAL_ULPS = 4.0  # libm is within 1 ulp; leave room for other correct formulas
 TORCH_SOFTPLUS_THRESHOLD = 20.0  # F.softplus returns x beyond it
-_U = 2.0**-53  # float64's unit roundoff
 EXP_MAX = 709.0  # exp(709) = 8.2e307: beyond, the value or its slope is no longer below FINITE
 
 register(OpSpec(
@@ -523,8 +522,8 @@ register(OpSpec(
              Regime("large negative", (Domain(-1e4, -30.0),)), Regime("far", (magnitudes(1e4, FLOAT_MAX),))),
     # torch's F.softplus is x itself from 20 on (slope 1): what it drops, log1p(exp(-x)) < exp(-x) of the
     # value (relative to x) and exp(-x) of the slope (relative to it), is allowed there
-    forward_ulps=lambda ctx, x: TRANSCENDENTAL_ULPS + (ctx.exp(-x) / (x * _U) if x >= TORCH_SOFTPLUS_THRESHOLD else 0),
-    derivative_ulps=lambda ctx, x: 8.0 + (ctx.exp(-x) / _U if x >= TORCH_SOFTPLUS_THRESHOLD else 0),
+    forward_ulps=lambda ctx, x: TRANSCENDENTAL_ULPS + (ctx.exp(-x) / (x * UNIT_ROUNDOFF) if x >= TORCH_SOFTPLUS_THRESHOLD else 0),
+    derivative_ulps=lambda ctx, x: 8.0 + (ctx.exp(-x) / UNIT_ROUNDOFF if x >= TORCH_SOFTPLUS_THRESHOLD else 0),
     derivative_scale=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
     doc="log(1 + exp(x)); a stable formula never overflows (x + log1p(exp(-x)) for large x)",
 ))
