@@ -11,10 +11,10 @@ mpmath and torch within that op's own allowance.  In order:
 2. **the harness**: ``*`` (which applies the upstream factor) and ``+`` (which the
    graph probes use) alone, two operands and one operand twice; a fault in them
    is blamed on them (``x + x`` wrong while ``x + y`` is right: accumulation).
-3. **the graph**: a chain and two diamonds of verified ``*`` and ``+``, and ``x * y`` at
-   ``x == y``.  A traversal bug breaks every chain, including the ones an engine builds
+3. **the graph**: a chain and two diamonds of verified ``*`` and ``+``, and ``x0 * x1 + x2 * x3``
+   with equal terms.  A traversal bug breaks every chain, including the ones an engine builds
    internally (``a - b`` as ``a + (-b)``), so it is found before any op is blamed; a backward
-   that tells nodes apart by value (a visited set of ``.data``) merges the two leaves.
+   that tells nodes apart by value (a visited set of ``.data``) never runs one term's step.
 4. **forward**: the first node (in creation order) whose value differs from its op
    applied, in mpmath, to the engine's own operand values; or that raised.
 5. **derivative**: the first edge in backward order whose contribution differs from
@@ -629,7 +629,7 @@ def _twin(expression: Expression, p: int, values: dict) -> str | None:
 def _graph_probes(ops: list[str]) -> list[tuple[Expression, tuple[float, ...]]]:
     """Small graphs of the harness ops: a chain, two diamonds whose shared node is reached by
     paths of different lengths (a wrong order or a missing visited set shows there), and two
-    distinct leaves of equal value (a backward that tells nodes apart by value merges them)."""
+    distinct intermediates of equal value (a backward that tells nodes apart by value skips one)."""
     out = []
     combine = [op for op in ("mul", "add") if op in ops]
     if "mul" in ops:
