@@ -3,45 +3,19 @@ calls is the sum of both, on engines that keep gradients across calls."""
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
-import engine.value
 from properties.accumulation import ordinary_point, reference_op, two_roots
 from properties.engine_under_test import load_engine
 from reference.ops import REGISTRY
 
 
-class Shortcuts(engine.value.Value):
-    """Correct: ``x + 0``, ``0 + x``, ``x * 1``, ``1 * x`` and ``x ** 1`` are ``x`` itself.  Its
-    backward then seeds x (``x.grad = 1``), which no op checked at an ordinary param meets."""
-
-    __slots__ = ()
-
-    def __add__(self, other):
-        return self if other is not None and not isinstance(other, engine.value.Value) and other == 0 else (
-            super().__add__(other))
-
-    __radd__ = __add__
-
-    def __mul__(self, other):
-        return self if not isinstance(other, engine.value.Value) and other == 1 else super().__mul__(other)
-
-    __rmul__ = __mul__
-
-    def __pow__(self, exponent):
-        return self if exponent == 1 else super().__pow__(exponent)
-
-
 @pytest.fixture(scope="module")
 def shortcuts():
-    module = types.ModuleType("shortcut_engine_for_accumulation")
-    module.Value = Shortcuts
-    sys.modules[module.__name__] = module
-    yield load_engine(f"{module.__name__}:Value")
-    del sys.modules[module.__name__]
+    """A correct engine whose ``x + 0``, ``x * 1`` and ``x ** 1`` are ``x`` itself (and ``0 + x``, ``1 * x``,
+    through them): its backward then seeds x (``x.grad = 1``), which no op checked at an ordinary
+    param meets."""
+    return load_engine("mutant_engines._control_formulas:Value")
 
 
 def test_an_ordinary_param_is_never_an_identity_element():
