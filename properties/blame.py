@@ -506,7 +506,7 @@ class Diagnosis:
     _case: Any = None  # the example being analysed
 
     def _graph_cause(self, expression, p, actual, contributions, uses, values) -> Cause:
-        name = _name(expression, p)
+        name = _name(expression, p, self.engine.templates)
         expected = math.fsum(contributions)
         rel = abs(actual - expected) / abs(expected) if expected else math.inf
         ops = sorted({expression.nodes[u].op for u, _ in uses})
@@ -518,9 +518,9 @@ class Diagnosis:
         elif _close(actual, 0.0) or actual == 0.0:
             kind, how, op = "traversal", "never propagated: backward did not reach it", None
             for node in [u for u, _ in uses] + [p]:  # the use whose backward never ran, or p itself
-                twin = _twin(expression, node, values)
+                twin = _twin(expression, node, values, self.engine.templates)
                 if twin is not None:
-                    how += (f" ({_name(expression, node)} and {twin} hold the same value, {_number(values[node])!r}: "
+                    how += (f" ({_name(expression, node, self.engine.templates)} and {twin} hold the same value, {_number(values[node])!r}: "
                             "backward seems to tell nodes apart by value, e.g. a visited set of .data or a "
                             "__hash__/__eq__ on .data)")
                     break
@@ -612,17 +612,35 @@ def _graph_reproducer(engine: EngineUnderTest, case: Case, overwriting: str | No
     return "\n".join(lines)
 
 
-def _name(expression: Expression, i: int) -> str:
+def _name(expression: Expression, i: int, templates: dict[str, str] | None = None) -> str:
+    """Node i as the reproducer's source shows it (``x0``, ``x0 * x1``), or ``node v7`` where that
+    source would be long."""
+    text = _source(expression, i, templates or {})
+    return text if text is not None and len(text) <= 40 else f"node v{i}"
+
+
+def _source(expression: Expression, i: int, templates: dict[str, str], depth: int = 3) -> str | None:
     node = expression.nodes[i]
-    return f"x{node.input}" if node.is_input else f"node v{i}"
+    if node.is_input:
+        return f"x{node.input}"
+    if node.const is not None:
+        return repr(node.const)
+    if depth == 0:
+        return None
+    operands = [_source(expression, a, templates, depth - 1) for a in node.args]
+    if None in operands:
+        return None
+    spec = REGISTRY[node.op]
+    return spec.render([f"({o})" if " " in o else o for o in operands], "" if node.param is None else repr(node.param),
+                       templates.get(node.op))
 
 
-def _twin(expression: Expression, p: int, values: dict) -> str | None:
+def _twin(expression: Expression, p: int, values: dict, templates: dict[str, str]) -> str | None:
     """Another node of the graph that holds the same value as node ``p``."""
     mine = _number(values.get(p))
     for i, node in enumerate(expression.nodes):
         if i != p and node.const is None and is_value(values.get(i)) and _number(values[i]) == mine:
-            return _name(expression, i)
+            return _name(expression, i, templates)
     return None
 
 

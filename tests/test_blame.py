@@ -270,3 +270,14 @@ def test_a_wrong_traversal_is_not_taken_for_an_overwrite():
         del sys.modules[module.__name__]
     overwriting = Diagnosis(load_engine("mutant_engines.overwrite_add_only:Value"))
     assert overwriting._overwrites("add") and not overwriting._overwrites("sin")
+
+
+def test_a_backward_that_tells_nodes_apart_by_value_is_named_so():
+    """x0 * x1 and x2 * x3 are both 3.0: a visited set of .data never runs one of them.  The finding says
+    which two nodes, as the reproducer's source spells them."""
+    engine = load_engine("mutant_engines.traversal_visited_by_value:Value")
+    twins = _graphs()[3]
+    cause = blame(twins, engine)
+    assert (cause.op, cause.kind) == (None, "traversal"), cause.summary
+    assert "x0 * x1 and x2 * x3 hold the same value, 3.0" in cause.summary, cause.summary
+    assert "return (x0 * x1) + (x2 * x3)" in cause.reproducer
