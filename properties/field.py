@@ -35,6 +35,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from properties.findings import finding_line
+
 
 @dataclass
 class FieldEngine:
@@ -179,16 +181,6 @@ class Progress:
     def _write(self, text: str, final: bool) -> None:
         self.out.write(("\r\033[K" if self.tty else "") + text + ("\n" if final else ""))
         self.out.flush()
-
-
-def finding_line(finding: dict) -> str:
-    """One line: ``[severity] summary``, and the op's other kinds of failure, which the severity
-    may come from (``[crash] softsign, derivative: ... (also a crash)``)."""
-    severity = finding.get("severity")
-    others = [k for k in finding.get("kinds", []) if k != finding.get("kind")]
-    named = {"crash": "a crash", "forward": "its forward value", "derivative": "its derivative"}
-    also = f" (also {' and '.join(named.get(k, k) for k in others)})" if others else ""
-    return (f"[{severity}] " if severity else "") + finding["summary"] + also
 
 
 def table(reports: list[Report], markdown: bool = False) -> str:

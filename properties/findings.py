@@ -174,7 +174,7 @@ class Findings:
                     f"    {f.cause.summary}"]
             if f.consequences:
                 out.append(f"    also fails through it: {', '.join(f.consequences)}")
-            tests = f.tests[:6] + ([f"... and {len(f.tests) - 6} more"] if len(f.tests) > 6 else [])
+            tests = f.tests[:3] + ([f"... and {len(f.tests) - 3} more"] if len(f.tests) > 3 else [])
             if tests:
                 out.append(f"    explains: {', '.join(tests)}")
             out.append("    reproducer:")
@@ -183,7 +183,19 @@ class Findings:
             out += ["", f"{len(self.unexplained)} failing test(s) not traced to a root cause "
                         "(their reports stand on their own):"]
             out += [f"    {t}: {m}" for t, m in self.unexplained[:10]]
+        if len(findings) > 1:  # the last lines of the run, on one screen: each finding in one line
+            out += ["", "in short:"] + [f"[{n}] {finding_line(f.to_json())}" for n, f in enumerate(findings, 1)]
         return out
+
+
+def finding_line(finding: dict) -> str:
+    """One line: ``[severity] summary``, and the op's other kinds of failure, which the severity
+    may come from (``[crash] softsign, derivative: ... (also a crash)``)."""
+    severity = finding.get("severity")
+    others = [k for k in finding.get("kinds", []) if k != finding.get("kind")]
+    named = {"crash": "a crash", "forward": "its forward value", "derivative": "its derivative"}
+    also = f" (also {' and '.join(named.get(k, k) for k in others)})" if others else ""
+    return (f"[{severity}] " if severity else "") + finding["summary"] + also
 
 
 def where(finding: Finding, engine) -> str:

@@ -347,9 +347,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             config.stash[ENGINE_KEY].detached.update(value)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if ENGINE_KEY not in config.stash:
-        return
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config):
+    """The findings last, after pytest's own summaries (its "short test summary info" lists every
+    failing test: a hundred lines that would push the few root causes off the screen)."""
+    result = yield
+    if ENGINE_KEY in config.stash:
+        _summary(terminalreporter, config)
+    return result
+
+
+def _summary(terminalreporter, config: pytest.Config) -> None:
     engine = config.stash[ENGINE_KEY]
     findings = config.stash[FINDINGS_KEY]
     terminalreporter.section("gradproof")

@@ -69,3 +69,18 @@ def test_a_mutant_is_judged_on_its_findings_most_telling_kind():
     assert not blamed_right(("tanh", "derivative"), [finding])
     assert not blamed_right(("sin", "forward"), [finding])
     assert not blamed_right(("tanh", "forward"), [])
+
+
+def test_the_summary_ends_with_each_finding_in_one_line():
+    """What a terminal shows last: one line per finding, so that a run with several causes still
+    tells them all on one screen; the tests each explains are cut to three."""
+    findings = Findings()
+    findings.add(_cause("crash", (1e-200, 1e-160), "crash"), "t1")
+    for test in ("t2", "t3", "t4", "t5"):
+        findings.add(Cause("tanh", "forward", "wrong", "tanh, forward value: tanh(1e-100) returned 0.0", "repro",
+                           1.0, (1e-100,)), test)
+    findings.add(_cause("derivative", (1.7976931348623157e308, 1.7976931348623157e308)), "t1")
+    lines = findings.lines("m:Value", 5)
+    assert lines[-3:] == ["in short:", "[1] [crash] truediv, crash at (1e-200, 1e-160) (also its derivative)",
+                          "[2] [wrong] tanh, forward value: tanh(1e-100) returned 0.0"]
+    assert "    explains: t2, t3, t4, ... and 1 more" in lines
