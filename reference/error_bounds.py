@@ -149,6 +149,11 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...], *, values_only: b
             check_operand(spec, k, v, e, node.param)
         out = node.value
         partials = _call(spec.partials, ctx, values, node.param)
+        if not values_only and any(isinstance(o, MPScalar) and abs(d) > OVERFLOW_LIMIT
+                                   for o, d in zip(node.operands, partials)):
+            # a correct engine's local derivative is inf there; below an upstream 0 that makes nan
+            raise IllConditioned("gradients overflow float64", f"a local derivative of {spec.name} reaches "
+                                 f"{ctx.nstr(max(abs(d) for d in partials), 3)}")
         err[id(node)] = forward_error(spec, values, errors, node.param, out, partials)
         # local derivatives: rounding of the formula, and evaluation at the computed operands
         scale = partials if spec.derivative_scale is None else _call(spec.derivative_scale, ctx, values, node.param)

@@ -303,7 +303,8 @@ def _pow_domain(e: float) -> tuple[Domain]:
     """Bases for which x**e and e*x**(e-1) are finite and real."""
     log_finite = math.log(FINITE)
     biggest = min(FLOAT_MAX, math.exp(log_finite / max(abs(e), 1.0)))
-    smallest = math.exp(-log_finite / abs(e - 1.0)) if e < 1.0 else 0.0
+    # e * x ** (e - 1) below FINITE, the factor e included (x ** -2 at x = 2.2e-103: x ** -3 is below it, 2 x ** -3 is not)
+    smallest = math.exp((math.log(max(abs(e), 1.0)) - log_finite) / abs(e - 1.0)) * (1 + 1e-12) if e < 1.0 else 0.0
     smallest = max(smallest, SMALLEST) if e < 1.0 else 0.0
     if e.is_integer():
         # 0 ** 0 = 1 is a convention, and so is its slope: leave x = 0 out when e = 0

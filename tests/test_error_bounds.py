@@ -723,3 +723,12 @@ def test_a_power_through_exp_and_log_stays_within_its_bound():
     check_forward(o)
     check_gradient(o)
     check_torch(o)
+
+
+def test_a_local_derivative_beyond_float64_is_ill_conditioned():
+    """(x0 ** -2) * x1 at x0 = 2.2e-103, x1 = 0: the slope of x0 ** -2 is -1.8e308, inf in a correct
+    engine, whose chain rule then gives 0 * -inf = nan where the true gradient is 0: no bound exists."""
+    case = Case(_expression(2, ("pow", (0,), -2.0), ("mul", (2, 1))), (2.23239724859817e-103, 0.0))
+    with pytest.raises(IllConditioned, match="a local derivative of pow"):
+        error_bounds(*mp_value(case.expression, case.inputs))
+    error_bounds(*mp_value(case.expression, case.inputs), values_only=True)  # the value is still judged
