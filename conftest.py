@@ -7,7 +7,7 @@ gives the suite's own tests the suite's hypothesis profile too (``dev``, or ``ci
 
 from hypothesis import settings
 
-from properties.plugin import default_profile
+from properties.core.config import default_profile
 
 
 def pytest_configure(config):

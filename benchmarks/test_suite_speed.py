@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 
 from engine import Value
 from properties import strategies
-from properties.checks import Skip, check_forward, check_gradient, check_torch, judge, oracles
-from properties.engine_under_test import EngineUnderTest
+from properties.core.checks import Skip, check_forward, check_gradient, check_torch, judge, oracles
+from properties.core.engine_under_test import EngineUnderTest
 from properties.strategies import cases
 from reference.error_bounds import IllConditioned, check_operand, forward_error
 from reference.mp_backend import OutOfDomain, mp_scalar_type

@@ -42,7 +42,7 @@ def test_control_passes(benchmark):
 @pytest.mark.parametrize("name", names())
 def test_time_to_first_report(benchmark, name):
     module = load(name)
-    outcome = benchmark.pedantic(run_suite, args=(name, f"mutant_engines.{name}:Value", module.KIND, None, TIMEOUT,
+    outcome = benchmark.pedantic(run_suite, args=(name, f"mutant_engines.{name}:Value", module.CATEGORY, None, TIMEOUT,
                                                   module.BLAME, True), rounds=1, iterations=1)
     assert outcome.killed, f"{name} was not killed ({outcome.verdict}: {outcome.caught_by})"
     assert outcome.right, f"{name}: the findings blame {outcome.blamed}, not {module.BLAME}"

@@ -2,7 +2,7 @@
 
 Each module ``mutant_engines/<name>.py`` defines ``class Value(engine.value.Value)``
 that overrides one method to inject one plausible bug, says what the bug is in
-its one-line docstring, names its category in ``KIND`` and what blame must find
+its one-line docstring, names its category in ``CATEGORY`` (one of ``CATEGORIES``) and what blame must find
 in ``BLAME``: ``(op, kind)`` with the registry op at fault (None for the graph)
 and the finding's kind (or a tuple of acceptable kinds).  A mutant is *killed*
 when ``pytest properties/ --engine mutant_engines.<name>:Value`` fails, and
@@ -20,7 +20,7 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-KINDS = (
+CATEGORIES = (  # kinds of bug: what a mutant's CATEGORY may be
     "wrong local derivative",
     "missing upstream factor",
     "overwrite instead of accumulate",
@@ -47,11 +47,11 @@ def names() -> list[str]:
 
 
 def load(name: str):
-    """The module ``mutant_engines.<name>``; checks that it declares a known KIND and a Value class."""
+    """The module ``mutant_engines.<name>``; checks that it declares a known CATEGORY and a Value class."""
     module = importlib.import_module(f"{__name__}.{name}")
-    kind = getattr(module, "KIND", None)
-    if kind not in KINDS:
-        raise ValueError(f"mutant_engines.{name}: KIND must be one of {KINDS}, got {kind!r}")
+    category = getattr(module, "CATEGORY", None)
+    if category not in CATEGORIES:
+        raise ValueError(f"mutant_engines.{name}: CATEGORY must be one of {CATEGORIES}, got {category!r}")
     if not isinstance(getattr(module, "Value", None), type):
         raise ValueError(f"mutant_engines.{name} defines no Value class")
     blame = getattr(module, "BLAME", None)

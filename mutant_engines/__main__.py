@@ -4,7 +4,7 @@
                       [--logs DIR] [--show-output] [--no-control] [--first-report]
 
 Each mutant gets its own ``python -m pytest -q -rf -p no:cacheprovider
---hypothesis-profile=PROFILE --engine mutant_engines.NAME:Value --findings F properties/``
+--hypothesis-profile=PROFILE --engine mutant_engines.NAME:Value --findings=F properties/``
 with CI=true, from the repository root: the whole suite (profile ``mutants``: no
 shrinking, so a failing property stops at its first failure).  A mutant is killed
 when pytest reports a failed test (exit status 1), and *blamed right* when every
@@ -61,7 +61,7 @@ ERROR_LINE = re.compile(r"^ERROR (\S+?)(?: - .*)?$", re.MULTILINE)
 @dataclass
 class Outcome:
     name: str
-    kind: str
+    category: str  # the kind of bug (mutant_engines.CATEGORIES)
     verdict: str  # "yes" (a test failed), "NO" (all passed), "TIMEOUT" or "ERROR"
     seconds: float
     caught_by: str  # the first failed test's node id, or what went wrong
@@ -95,11 +95,11 @@ def command(engine: str, profile: str | None, findings: str, first_report: bool)
     profile_args = [] if profile is None else [f"--hypothesis-profile={profile}"]
     return [
         sys.executable, "-m", "pytest", *(["-x"] if first_report else []), "-q", "-rf", "-n", "0", "-p", "no:cacheprovider",
-        *profile_args, "--engine", engine, "--findings", findings, "properties/",
+        *profile_args, "--engine", engine, f"--findings={findings}", "properties/",
     ]
 
 
-def run_suite(name: str, engine: str, kind: str, profile: str | None, timeout: float, blame: tuple = (None, ()),
+def run_suite(name: str, engine: str, category: str, profile: str | None, timeout: float, blame: tuple = (None, ()),
               first_report: bool = False) -> Outcome:
     env = dict(os.environ, CI="true")
     start = time.perf_counter()
@@ -110,7 +110,7 @@ def run_suite(name: str, engine: str, kind: str, profile: str | None, timeout: f
                                   capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            return Outcome(name, kind, "TIMEOUT", time.perf_counter() - start, f"no verdict within {timeout:g} s", out,
+            return Outcome(name, category, "TIMEOUT", time.perf_counter() - start, f"no verdict within {timeout:g} s", out,
                            blame=blame)
         seconds = time.perf_counter() - start
         try:
@@ -125,13 +125,13 @@ def run_suite(name: str, engine: str, kind: str, profile: str | None, timeout: f
     if proc.returncode == 1 and failed:
         test, message = failed[0]
         check = CHECK_NAME.search(message or "")
-        return Outcome(name, kind, "yes", seconds, test + (f" ({check.group(1)})" if check else ""), output,
+        return Outcome(name, category, "yes", seconds, test + (f" ({check.group(1)})" if check else ""), output,
                        findings, unexplained, blame)
     if proc.returncode == 0:
-        return Outcome(name, kind, "NO", seconds, "-", output, findings, unexplained, blame)
+        return Outcome(name, category, "NO", seconds, "-", output, findings, unexplained, blame)
     errors = ERROR_LINE.findall(output)
     what = f"pytest exit {proc.returncode}" + (f": ERROR {errors[0]}" if errors else "")
-    return Outcome(name, kind, "ERROR", seconds, what, output, findings, unexplained, blame)
+    return Outcome(name, category, "ERROR", seconds, what, output, findings, unexplained, blame)
 
 
 def _median(values: list[float]) -> float:
@@ -150,8 +150,8 @@ def compare_alternatives(outcome: Outcome, engine: str) -> None:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    header = ("mutant", "kind", "killed", "seconds", "blamed", "right", "fixed points", "gradcheck", "caught by")
-    rows = [(o.name, o.kind, o.verdict, f"{o.seconds:.1f}", o.blamed, "yes" if o.right else "NO", o.fixed_points,
+    header = ("mutant", "category", "killed", "seconds", "blamed", "right", "fixed points", "gradcheck", "caught by")
+    rows = [(o.name, o.category, o.verdict, f"{o.seconds:.1f}", o.blamed, "yes" if o.right else "NO", o.fixed_points,
              o.gradcheck, o.caught_by) for o in outcomes]
     last = len(header) - 1
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(last)]
@@ -164,16 +164,16 @@ def table(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def kind_summary(outcomes: list[Outcome]) -> str:
+def category_summary(outcomes: list[Outcome]) -> str:
     """Per kind of bug: how many mutants, and how many the suite and each alternative catch."""
-    header = ("kind", "mutants", "suite", "blamed right", "fixed points", "gradcheck")
+    header = ("category", "mutants", "suite", "blamed right", "fixed points", "gradcheck")
 
     def counts(label: str, group: list[Outcome]) -> tuple[str, ...]:
         return (label, str(len(group)), str(sum(o.killed for o in group)), str(sum(o.right for o in group)),
                 str(sum(o.fixed_points == "caught" for o in group)), str(sum(o.gradcheck == "caught" for o in group)))
 
-    kinds = dict.fromkeys(o.kind for o in outcomes)
-    rows = [counts(kind, [o for o in outcomes if o.kind == kind]) for kind in kinds] + [counts("all", outcomes)]
+    categories = dict.fromkeys(o.category for o in outcomes)
+    rows = [counts(c, [o for o in outcomes if o.category == c]) for c in categories] + [counts("all", outcomes)]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in [header, *rows]]
@@ -202,14 +202,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown mutants: {', '.join(unknown)} (available: {', '.join(available)})")
     profile = args.profile or (None if args.first_report else "mutants")
     runs = [] if args.no_control else [(name, engine, "a correct engine", (None, ())) for name, engine in CONTROLS.items()]
-    runs += [(name, f"mutant_engines.{name}:Value", load(name).KIND, load(name).BLAME) for name in selected]
+    runs += [(name, f"mutant_engines.{name}:Value", load(name).CATEGORY, load(name).BLAME) for name in selected]
 
     start = time.perf_counter()
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         # the controls first: they are the longest runs (the whole suite passes)
-        futures = [pool.submit(run_suite, name, engine, kind, profile, args.timeout, blame, args.first_report)
-                   for name, engine, kind, blame in runs]
+        futures = [pool.submit(run_suite, name, engine, category, profile, args.timeout, blame, args.first_report)
+                   for name, engine, category, blame in runs]
         for done, future in enumerate(as_completed(futures), 1):
             o = future.result()
             outcomes[o.name] = o
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nkilled {killed}/{len(ordered)} mutants, blamed right {right}/{len(ordered)}{median}; total wall time "
           f"{total:.1f} s (sum of runs {sum(o.seconds for o in outcomes.values()):.1f} s, {args.jobs} jobs, "
           f"profile {profile or 'ci'}{', -x' if args.first_report else ''})")
-    print("\n" + kind_summary(ordered))
+    print("\n" + category_summary(ordered))
     alive = [o for o in ordered if not o.killed or not o.right]
     if alive:
         print("not killed or not blamed right: " + ", ".join(f"{o.name} ({o.verdict}, {o.blamed})" for o in alive))

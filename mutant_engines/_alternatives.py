@@ -26,7 +26,7 @@ POINTS = 10
 
 def verdicts(engine: str) -> tuple[str | None, str | None]:
     """``fixed_points`` and ``per_op_gradcheck`` on the engine MODULE:ATTR (its registry ops)."""
-    from properties.engine_under_test import load_engine
+    from properties.core.engine_under_test import load_engine
 
     loaded = load_engine(engine)
     return fixed_points(loaded.value_type), per_op_gradcheck(loaded.value_type, loaded.ops)

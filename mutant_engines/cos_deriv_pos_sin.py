@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "wrong local derivative"
+CATEGORY = "wrong local derivative"
 BLAME = ('cos', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

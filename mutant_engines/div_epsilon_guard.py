@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "epsilon guard"
+CATEGORY = "epsilon guard"
 BLAME = ("truediv", ("forward", "derivative"))  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -3,7 +3,7 @@
 import engine.value
 from mutant_engines._backward import backward_with
 
-KIND = "missing upstream factor"
+CATEGORY = "missing upstream factor"
 BLAME = ('truediv', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "clamp in a far regime"
+CATEGORY = "clamp in a far regime"
 BLAME = ("exp", ("forward", "derivative"))  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "unstable formula"
+CATEGORY = "unstable formula"
 BLAME = ('exp', 'forward')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "tiny-only"
+CATEGORY = "tiny-only"
 BLAME = ('exp', 'forward')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -4,7 +4,7 @@ import struct
 
 import engine.value
 
-KIND = "storage precision"
+CATEGORY = "storage precision"
 BLAME = (None, "forward")  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

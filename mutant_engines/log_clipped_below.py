@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "epsilon guard"
+CATEGORY = "epsilon guard"
 BLAME = ("log", ("forward", "derivative"))  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "tiny-only"
+CATEGORY = "tiny-only"
 BLAME = ('log', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "slightly imprecise formula"
+CATEGORY = "slightly imprecise formula"
 BLAME = ('log', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

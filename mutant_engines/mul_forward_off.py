@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "forward off by 1e-10 relative"
+CATEGORY = "forward off by 1e-10 relative"
 BLAME = ('mul', 'forward')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -3,7 +3,7 @@
 import engine.value
 from mutant_engines._backward import backward_with
 
-KIND = "overwrite instead of accumulate"
+CATEGORY = "overwrite instead of accumulate"
 BLAME = (None, 'accumulation')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

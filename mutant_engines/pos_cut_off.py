@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "cut off from the graph"
+CATEGORY = "cut off from the graph"
 BLAME = ("pos", "derivative")  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

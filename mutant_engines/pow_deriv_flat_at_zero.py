@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "zero-only"
+CATEGORY = "zero-only"
 BLAME = ('pow', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "wrong local derivative"
+CATEGORY = "wrong local derivative"
 BLAME = ('pow', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

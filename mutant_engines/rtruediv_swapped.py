@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "reflected operator"
+CATEGORY = "reflected operator"
 BLAME = ('rtruediv', ('forward', 'crash'))  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

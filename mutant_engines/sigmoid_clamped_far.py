@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "clamp in a far regime"
+CATEGORY = "clamp in a far regime"
 BLAME = ("sigmoid", ("forward", "derivative"))  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

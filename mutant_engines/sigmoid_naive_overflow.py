@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "unstable formula"
+CATEGORY = "unstable formula"
 BLAME = ("sigmoid", ("crash", "forward"))  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "crash in a far regime"
+CATEGORY = "crash in a far regime"
 BLAME = ("tanh", "crash")  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

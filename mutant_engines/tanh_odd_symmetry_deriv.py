@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "negative-only"
+CATEGORY = "negative-only"
 BLAME = ('tanh', 'derivative')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -4,7 +4,7 @@ import math
 
 import engine.value
 
-KIND = "unstable formula"
+CATEGORY = "unstable formula"
 BLAME = ("tanh", ("forward", "crash"))  # its overflow beyond 355 is its own crash; what the findings must name: the op (None: the graph) and the kind(s)
 
 

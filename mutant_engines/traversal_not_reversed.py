@@ -2,7 +2,7 @@
 
 import engine.value
 
-KIND = "wrong traversal"
+CATEGORY = "wrong traversal"
 BLAME = (None, 'traversal')  # what the findings must name: the op (None: the graph) and the kind(s)
 
 

@@ -11,7 +11,7 @@ FILE has one engine per line (``#`` starts a comment)::
 For each, pip downloads the package without its dependencies (what such engines commonly
 import, numpy or graphviz, comes from this project's ``field`` extra), unpacks it in a
 temporary directory, and the suite runs on it in a subprocess, from that directory, with a
-time limit (``pytest --pyargs properties --engine MODULE:ATTR --findings ...``, ``CI=true``).
+time limit (``pytest --pyargs properties --engine MODULE:ATTR --findings=...``, ``CI=true``).
 Each engine's findings are printed as they come, then one table: engine, version, ops
 verified, and each finding in one line.
 
@@ -35,7 +35,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from properties.findings import finding_line
+from properties.results.findings import finding_line
 
 
 @dataclass
@@ -121,7 +121,7 @@ def unpack(archive: Path, into: Path, module: str) -> Path:
 def run_suite(engine: FieldEngine, path: Path, work: Path, profile: str, timeout: float) -> Report:
     findings_path = work / "findings.json"
     command = [sys.executable, "-m", "pytest", "--pyargs", "properties", "-q", "-p", "no:cacheprovider",
-               f"--hypothesis-profile={profile}", "--engine", engine.engine, "--findings", str(findings_path),
+               f"--hypothesis-profile={profile}", "--engine", engine.engine, f"--findings={findings_path}",
                *engine.extra]
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADPROOF_")}
     env.update(CI="true", PYTHONPATH=os.pathsep.join([str(path)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))

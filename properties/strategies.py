@@ -20,42 +20,22 @@ to the most recent node (chains) and the op choice to the first registered op
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from hypothesis import strategies as st
 
 from reference.domains import Domain
-from reference.expression import Expression, Node
-from reference.error_bounds import UNDERFLOW, UNIT_ROUNDOFF, IllConditioned, check_operand
+from reference.expression import Case, Expression, Node
+from reference.error_bounds import SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, IllConditioned, check_operand
 from reference.float_context import FLOAT
 from reference.mp_backend import mp_scalar_type, mp_value
+from reference.domains import Params
 from reference.ops import REGISTRY, OpSpec
-from properties.values import floats_in
+from properties.values import floats_in, param_values
 
 LEAF_DOMAIN = Domain(-1e100, 1e100)
 UPSTREAM_FACTOR = Domain(-1e10, 1e10, min_abs=1e-10)  # ordinary scales: it is there to be a factor != 1
 _TRACKING_DPS = 30  # node values while building: enough to tell a domain edge from a rounding error
-
-
-@dataclass(frozen=True, repr=False)
-class Case:
-    """An expression and the inputs it is evaluated at."""
-
-    expression: Expression
-    inputs: tuple[float, ...]
-
-    def __str__(self) -> str:
-        args = ", ".join(f"x{k}={x!r}" for k, x in enumerate(self.inputs))
-        return f"{self.expression.source()}\n# at {args}"
-
-    def __repr__(self) -> str:
-        """Short: hypothesis prints it as the falsifying example (the report has the source)."""
-        inputs = self.inputs if len(self.inputs) <= 6 else f"({len(self.inputs)} inputs)"
-        return f"Case({self.expression!r}, inputs={inputs!r})"
-
-    def _repr_pretty_(self, printer, cycle) -> None:  # hypothesis' pretty printer: the same short form
-        printer.text(repr(self))
 
 
 def _resolve(ops: Iterable[str] | None) -> list[OpSpec]:
@@ -191,7 +171,7 @@ def _float_error(spec: OpSpec, values: list[float], errors: list[float], param, 
                 shifted = math.inf
             propagated = max(propagated, abs(shifted - out))
     own = float(spec.forward_ulps(FLOAT, *values, *extra)) * UNIT_ROUNDOFF * abs(out)
-    return propagated + own + (0.0 if spec.exact_underflow else UNDERFLOW)
+    return propagated + own + (0.0 if spec.exact_underflow else SMALLEST_SUBNORMAL)
 
 
 MORE_ODDS = 15  # another op with odds 15:1 at each step: 16 ops on average, fewer when shrunk
@@ -203,13 +183,13 @@ _FOCUS = st.integers(0, 2)
 MAX_AMPLIFICATION = 1e200  # leaves room below float64's 1.8e308 for the values themselves
 
 
-def _try_op(draw, spec: OpSpec, dag: _Builder) -> bool:
+def _try_op(draw, spec: OpSpec, dag: _Builder, params: Mapping[str, Params]) -> bool:
     """Apply ``spec`` to drawn earlier nodes that it admits; False if it applies to none.
 
     Every call makes the same choices whatever the outcome, which keeps
     hypothesis' mutations of the choice sequence aligned."""
     candidates, unused = dag.value_nodes()
-    param = spec.params(draw) if spec.has_param else None
+    param = draw(param_values(params.get(spec.name, spec.params))) if spec.has_param else None
     firsts = [i for i in candidates if dag.admits(spec, 0, param, i)]
     first = _pick(draw, firsts or candidates, unused)
     if not firsts:
@@ -229,13 +209,13 @@ def _try_op(draw, spec: OpSpec, dag: _Builder) -> bool:
 
 
 @st.composite
-def _steps(draw, dag: _Builder, specs: list[OpSpec], include: str | None) -> None:
+def _steps(draw, dag: _Builder, specs: list[OpSpec], include: str | None, params: Mapping[str, Params]) -> None:
     """One more op on the DAG: the drawn op, or the next one that applies here."""
     start = _index(draw, len(specs))
     focus = include is not None and draw(_FOCUS) == 0
     order = ([REGISTRY[include]] if focus else []) + [specs[(start + k) % len(specs)] for k in range(len(specs))]
     for spec in order:
-        if _try_op(draw, spec, dag):
+        if _try_op(draw, spec, dag, params):
             return
 
 
@@ -265,6 +245,7 @@ def cases(
     max_inputs: int = 4,
     leaf_domain: Domain = LEAF_DOMAIN,
     include: str | None = None,
+    params: Mapping[str, Params] | None = None,
 ) -> Case:
     """Random expression DAGs over ``ops`` (default: every registered op) with valid inputs.
 
@@ -274,7 +255,8 @@ def cases(
     ``max_ops - 1`` more), so that everything drawn counts.  ``max_inputs``
     bounds the number of inputs; ``include``
     names an op that is drawn a third of the time (and tried on the root at the
-    end if it is still missing), for a contributor checking one op.
+    end if it is still missing), for a contributor checking one op; ``params`` replaces the
+    params of the ops it names (an engine whose method takes none: ``reference.domains.fixed``).
     """
     specs = _resolve(ops)
     if include is not None and include not in [s.name for s in specs]:
@@ -290,13 +272,13 @@ def cases(
         # "one more op?" at each step (like st.lists): shrinking that stops early removes ops
         if n_ops >= min_ops and draw(_MORE) == 0:
             break
-        draw(_steps(dag, specs, include))  # one span per op: the shrinker can delete an op in the middle
+        draw(_steps(dag, specs, include, params or {}))  # one span per op: the shrinker can delete an op in the middle
     _fold(draw, [s for s in specs if s.arity == 2], dag)
     dag.trim()
     if include is not None and include not in Expression(n_inputs, tuple(dag.nodes)).ops():
         spec = REGISTRY[include]
         root = len(dag.nodes) - 1
-        param = spec.params(draw) if spec.has_param else None
+        param = draw(param_values((params or {}).get(include, spec.params))) if spec.has_param else None
         if dag.admits(spec, 0, param, root):
             if spec.arity == 1:
                 dag.apply(spec, (root,), param)
@@ -313,7 +295,7 @@ def _narrowed(domain: Domain, regime_domain: Domain | None) -> Domain:
 
 
 @st.composite
-def op_cases(draw, spec: OpSpec, *, upstream: bool = False) -> Case:
+def op_cases(draw, spec: OpSpec, *, upstream: bool = False, params: Params | None = None) -> Case:
     """``spec`` alone on inputs drawn across its whole domain, one of its regimes at a time.
 
     The regime is drawn first (sigmoid saturated beyond 36, exp near its underflow edge, pow with
@@ -321,14 +303,15 @@ def op_cases(draw, spec: OpSpec, *, upstream: bool = False) -> Case:
     met however narrow it is on the real line.  Binary ops get two inputs, the same input twice,
     or a constant second operand, the second drawn where the first allows it (``spec.joint``).
     With ``upstream=True`` the op is not the root: its result is multiplied by one more input, so
-    a missing upstream factor shows."""
+    a missing upstream factor shows.  ``params`` replaces the spec's (an engine whose method takes
+    no param is verified at its own: ``reference.domains.fixed``)."""
     regimes = spec.regimes
     pick, param_pick = draw(BYTE) % (len(regimes) + 1), draw(BYTE)
     regime = regimes[pick] if pick < len(regimes) else None  # the last: anywhere
     param = None
     if spec.has_param:
-        param = spec.params(draw)
-        if regime is not None and regime.params:
+        param = draw(param_values(params or spec.params))
+        if regime is not None and regime.params and params is None:
             param = regime.params[param_pick % len(regime.params)]
     domains = spec.operand_domains(param)
     narrow = list(regime.domains) + [None] * 2 if regime is not None else [None, None]

@@ -10,20 +10,16 @@ failure report names the check that failed.
 import pytest
 from hypothesis import given
 
-from properties.checks import check_forward, check_gradient, check_torch, judge_example
-from properties.engine_under_test import current_engine, focus_op
-from properties.strategies import cases
+from properties.catalog import COMPOSITE
 
-ENGINE = current_engine()
 pytestmark = [
-    pytest.mark.skipif(not ENGINE.ops, reason=f"{ENGINE.name} has none of the registry's ops"),
+    pytest.mark.needs(),  # some registry op
     pytest.mark.op("*"),  # every op: kept by --op, which makes the expressions contain that op
 ]
-EXPRESSIONS = cases(ops=ENGINE.ops or None, include=focus_op())
 
 
-@given(EXPRESSIONS)
+@given(COMPOSITE.drawn())
 def test_value_and_gradient_agree_with_mpmath_and_torch(engine, case):
     """The value and each gradient component within their derived bounds of mpmath's, and
     the engine's value and gradient against torch float64 autograd's."""
-    judge_example(case, engine, check_forward, check_gradient, check_torch)
+    COMPOSITE.judge(case, engine)

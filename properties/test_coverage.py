@@ -8,7 +8,7 @@ covers fails the gate, and the message names the registry op it behaves like
 
 import pytest
 
-from properties.coverage import coverage
+from properties.diagnosis.coverage import coverage, missing_operators
 
 pytestmark = pytest.mark.op("*")
 
@@ -38,15 +38,13 @@ def test_every_public_op_of_the_engine_has_a_spec(engine, not_ops):
         raise OpsWithoutSpec("\n".join(lines), [u.name for u in unverified])
 
 
-def test_the_operators_its_other_ops_imply_exist(engine, pytestconfig):
+def test_the_operators_its_other_ops_imply_exist(engine, gradproof_run):
     """``2 - x`` when the engine has ``x - 2``: a missing one is a finding of kind unsupported in the
     run's summary; with --strict-ops it fails the run."""
-    from properties.coverage import missing_operators
-
     missing = missing_operators(engine)
     if not missing:
         return
     text = "\n".join(f"  - {cause.summary}" for cause in missing)
-    if pytestconfig.getoption("--strict-ops"):
+    if gradproof_run.config.strict_ops:
         pytest.fail(f"{engine.name} lacks operators its users will write:\n{text}", pytrace=False)
     pytest.skip(f"{len(missing)} missing operator(s), reported as findings (--strict-ops fails them):\n{text}")

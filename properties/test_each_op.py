@@ -14,48 +14,43 @@ import zlib
 import pytest
 from hypothesis import given
 
-from properties.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge, judge_example
-from properties.engine_under_test import current_engine
-from properties.strategies import Case, op_cases
+from properties.catalog import alone, inside
+from properties.core.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
+from properties.core.session import active
+from properties.diagnosis.accumulation import accumulation_cause, reference_op, two_roots
 from properties.values import edge_values
-from reference.expression import Expression, Node
-from reference.domains import SMALLEST, Domain
+from reference.domains import SMALLEST_SUBNORMAL, Domain
+from reference.expression import Case, Expression, Node
 from reference.ops import REGISTRY, OpSpec
 
-ENGINE = current_engine()
 ALL_CHECKS = (check_forward, check_gradient, check_torch)
 
 
-def _lacks(spec: OpSpec) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(
-        not ENGINE.supports(spec), reason=f"{ENGINE.name} has no {spec.method} (op {spec.name!r})"
-    )
-
-
 def _marks(spec: OpSpec) -> list:
-    return [_lacks(spec), pytest.mark.op(spec.name)]
+    return [pytest.mark.needs(spec.name), pytest.mark.op(spec.name)]
 
 
 def _alone(spec: OpSpec):
+    prop = alone(spec)
+
     @pytest.mark.op(spec.name)
-    @_lacks(spec)
-    @given(op_cases(spec))
+    @pytest.mark.needs(spec.name)
+    @given(prop.drawn())
     def test(engine, case):
-        judge_example(case, engine, *ALL_CHECKS)
+        prop.judge(case, engine)
 
     test.__doc__ = f"{spec.name} alone, anywhere in its domain: value and gradient vs mpmath and torch."
     return test
 
 
 def _inside(spec: OpSpec):
-    needs_mul = pytest.mark.skipif(not ENGINE.supports(REGISTRY["mul"]), reason=f"{ENGINE.name} has no __mul__")
+    prop = inside(spec)
 
     @pytest.mark.op(spec.name)
-    @_lacks(spec)
-    @needs_mul
-    @given(op_cases(spec, upstream=True))
+    @pytest.mark.needs(spec.name, "mul")
+    @given(prop.drawn())
     def test(engine, case):
-        judge_example(case, engine, check_gradient, check_torch)
+        prop.judge(case, engine)
 
     test.__doc__ = f"{spec.name} below the root (times another input): its backward must use the upstream gradient."
     return test
@@ -72,10 +67,12 @@ ORDINARY_PARTNERS = (1.5, -2.75)
 
 
 def _edge_cases() -> list:
-    """(spec, Case) for every edge point of every operand of every op, deterministically."""
+    """(spec, Case) for every edge point of every operand of every op, deterministically, at the
+    params the engine takes (the registry's, or its own where its method takes none)."""
+    engine = active().engine
     cases = []
     for spec in REGISTRY.values():
-        for param in spec.edge_params or (None,):
+        for param in engine.edge_params(spec) or (None,):
             domains = spec.operand_domains(param)
             for k, domain in enumerate(domains):
                 for point in edge_values(domain):
@@ -95,7 +92,11 @@ def _edge_cases() -> list:
     return cases
 
 
-@pytest.mark.parametrize("spec, case", _edge_cases())
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.function is test_op_at_the_edges_of_its_domain:
+        metafunc.parametrize("spec, case", _edge_cases())
+
+
 def test_op_at_the_edges_of_its_domain(engine, spec, case):
     """Exact zeros, +-1e-300, the domain's limits: value and gradient vs mpmath, and torch's
     convention where calculus has no derivative (relu at 0)."""
@@ -117,13 +118,13 @@ def regime_points(domain: Domain, n: int, seed: str) -> list[float]:
     points = [p for p in edge_values(domain) if p != 0.0 or domain.zero][: n // 2]
     high = domain.max_abs
     if domain.lo > 0 or domain.hi < 0:  # one sign: from the end nearer 0
-        low = max(domain.min_abs, SMALLEST, min(abs(domain.lo), abs(domain.hi)))
+        low = max(domain.min_abs, SMALLEST_SUBNORMAL, min(abs(domain.lo), abs(domain.hi)))
     elif domain.min_abs > 0:  # a band of magnitudes: all of it
         low = domain.min_abs
     else:  # around 0: magnitudes within three decades of the largest (tiny ones are another regime's)
-        low = max(SMALLEST, high * 1e-3)
+        low = max(SMALLEST_SUBNORMAL, high * 1e-3)
     while len(points) < n and high > 0:
-        magnitude = math.exp(rng.uniform(math.log(max(low, SMALLEST)), math.log(high)))
+        magnitude = math.exp(rng.uniform(math.log(max(low, SMALLEST_SUBNORMAL)), math.log(high)))
         x = domain.clip(-magnitude if rng.random() < 0.5 else magnitude)
         if domain.contains(x) and x not in points:
             points.append(x)
@@ -134,9 +135,9 @@ def regime_points(domain: Domain, n: int, seed: str) -> list[float]:
     return points
 
 
-def _regime_cases(spec: OpSpec, regime) -> list[Case]:
+def _regime_cases(spec: OpSpec, regime, edge_params: tuple) -> list[Case]:
     cases = []
-    params = regime.params or (spec.edge_params[:1] if spec.has_param else (None,))
+    params = regime.params or (edge_params[:1] if spec.has_param else (None,))
     for param in params:
         domains = spec.operand_domains(param)
         narrow = list(regime.domains) + [None, None]
@@ -167,7 +168,7 @@ def test_each_op_in_each_of_its_regimes(engine, spec, regime):
     edge, log among the subnormals, pow with each sign and size of exponent), at points spread
     across it: a clamp or a branch anywhere on the real line is met."""
     judged = 0
-    for case in _regime_cases(spec, regime):
+    for case in _regime_cases(spec, regime, engine.edge_params(spec)):
         try:
             judge(case, engine, *ALL_CHECKS)
             judged += 1
@@ -178,10 +179,9 @@ def test_each_op_in_each_of_its_regimes(engine, spec, regime):
 
 
 @pytest.mark.op("relu")
+@pytest.mark.needs("relu")
 def test_relu_at_zero_follows_torch(engine):
     """relu'(0) = 0, as torch defines it (a central difference would say 0.5)."""
-    if not engine.supports(REGISTRY["relu"]):
-        pytest.skip(f"{engine.name} has no relu")
     x = engine.value_type(0.0)
     y = engine.apply("relu", x)
     y.backward()
@@ -189,7 +189,7 @@ def test_relu_at_zero_follows_torch(engine):
         case = Case(Expression(1, (Node(input=0), Node(op="relu", args=(0,)))), (0.0,))
         raise CheckFailure(f"relu at 0: value {y.data!r} (expected 0.0), gradient {x.grad!r} (torch: 0.0)\n"
                            f"Reproducer:\n{engine.import_line}\nx = Value(0.0); y = x.relu(); y.backward(); "
-                           "print(y.data, x.grad)  # expected 0.0 0.0", check="relu at 0", case=case, engine=engine)
+                           "print(y.data, x.grad)  # expected 0.0 0.0", label="relu at 0", case=case, engine=engine)
 
 
 def _accumulation_params() -> list:
@@ -202,28 +202,15 @@ def test_each_op_adds_to_the_gradient_its_operand_holds(engine, spec):
     sum of both uses.  One-op graphs, so an op whose backward assigns instead of adding is found
     whatever order the engine's sets iterate in (inside one graph it shows only when the
     overwriting use happens to come last)."""
-    from properties.accumulation import reference_op, two_roots
-    from properties.blame import Cause, Probe, calls_primitive, primitive_steps
-
     reference = reference_op(engine)
     if reference is None:
         pytest.skip(f"{engine.name} does not keep gradients across backward calls (or its * and + overwrite)")
     check = two_roots(engine, spec.name, reference)
     if check is None:
         pytest.skip(f"{spec.name} cannot be asked at an ordinary point (it raises, or its slope is 0 or not finite)")
-    if check.ok:
+    cause = accumulation_cause(engine, check, reference)
+    if cause is None:
         return
-    cause = Cause(spec.name, "accumulation", "wrong", check.summary(engine), check.reproducer(engine),
-                  check.relative_error, check.operands, check.param)
-    probe = Probe(spec.name, check.operands, check.param)
-    steps = dict.fromkeys(s.op for s in primitive_steps(probe) if engine.supports(REGISTRY[s.op]))
-    for step in steps:  # an op built on one that overwrites: the primitive is the cause
-        inner = two_roots(engine, step, reference)
-        if inner is not None and not inner.ok and calls_primitive(engine, probe, step):
-            cause = Cause(step, "accumulation", "wrong", inner.summary(engine), inner.reproducer(engine),
-                          inner.relative_error, inner.operands, inner.param, consequences=(spec.name,))
-            break
-    failure = CheckFailure(f"{cause.summary}\n\nReproducer:\n{cause.reproducer}", check="accumulation", engine=engine)
+    failure = CheckFailure(f"{cause.summary}\n\nReproducer:\n{cause.reproducer}", label="accumulation", engine=engine)
     failure.cause = cause
     raise failure
-

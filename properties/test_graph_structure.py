@@ -14,24 +14,21 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from properties.checks import SAFETY, CheckFailure, check_forward, check_gradient, check_torch, judge_example, oracles, Skip
-from properties.engine_under_test import current_engine
-from properties.strategies import Case, cases
+from properties.core.checks import (
+    SAFETY, CheckFailure, Skip, check_forward, check_gradient, check_torch, judge_example, oracles,
+)
+from properties.core.reproducers import recursion
+from properties.core.session import active
+from properties.strategies import cases
 from properties.values import floats_in
-from reference.domains import Domain
 from reference.backends import EngineRaised
+from reference.domains import Domain
 from reference.error_bounds import error_bounds
-from reference.expression import Expression, Node
+from reference.expression import Case, Expression, Node
 from reference.mp_backend import mp_value
 from reference.ops import REGISTRY
 
-ENGINE = current_engine()
 pytestmark = pytest.mark.op("*")  # graph laws hold for every op
-
-
-def _needs(*names: str) -> pytest.MarkDecorator:
-    missing = [n for n in names if not ENGINE.supports(REGISTRY[n])]
-    return pytest.mark.skipif(bool(missing), reason=f"{ENGINE.name} lacks {', '.join(missing)}")
 
 
 def _fewer(fraction: float) -> settings:
@@ -39,11 +36,26 @@ def _fewer(fraction: float) -> settings:
     return settings(max_examples=max(3, int(settings.default.max_examples * fraction)))
 
 
+def _supported(*names: str) -> list[str]:
+    """The ops among ``names`` that the active run's engine has."""
+    engine = active().engine
+    return [n for n in names if engine.supports(REGISTRY[n])]
+
+
+@st.composite
+def small_cases(draw) -> Case:
+    """Random expressions of up to 12 ops over the active run's engine's ops."""
+    run = active()
+    if "small cases" not in run.cache:
+        run.cache["small cases"] = cases(ops=run.engine.ops, max_ops=12, params=run.engine.params)
+    return draw(run.cache["small cases"])
+
+
 # ----- shared subexpressions --------------------------------------------------
 
 
-@pytest.mark.skipif(not ENGINE.ops, reason=f"{ENGINE.name} has none of the registry's ops")
-@given(cases(ops=ENGINE.ops or None, max_ops=12))
+@pytest.mark.needs()
+@given(small_cases())
 def test_tree_and_dag_give_the_same_gradient(engine, case):
     """Built with shared nodes (a DAG) or with every shared node duplicated (a tree), the same
     function has the same gradient: sharing must neither lose nor double a contribution."""
@@ -74,19 +86,20 @@ def test_tree_and_dag_give_the_same_gradient(engine, case):
                 "    f(*leaves).backward()\n    grads.append([leaf.grad for leaf in leaves])\n"
                 f"print(grads[0][{k}], grads[1][{k}], abs(grads[0][{k}] - grads[1][{k}]) <= {allowed!r})"
                 "  # expected True",
-                check="tree vs DAG", case=[case, tree], engine=engine,
+                label="tree vs DAG", case=[case, tree], engine=engine,
             )
 
 
 @st.composite
 def fans(draw) -> Case:
     """One op node ``v = op(x)`` used 2 to 6 times, the uses combined with + and *."""
-    unary = [s for s in REGISTRY.values() if s.arity == 1 and not s.has_param and ENGINE.supports(s)] or [REGISTRY["neg"]]
+    unary = [REGISTRY[n] for n in _supported(*(s.name for s in REGISTRY.values() if s.arity == 1 and not s.has_param))]
+    unary = unary or [REGISTRY["neg"]]
     spec = unary[draw(st.integers(0, len(unary) - 1))]
     x = draw(floats_in(spec.operand_domains()[0].intersect(Domain(-5.0, 5.0))))  # keeps sqrt's and log's x != 0
     nodes = [Node(input=0), Node(op=spec.name, args=(0,))]
     uses = draw(st.integers(2, 6))
-    combine = [n for n in ("add", "mul") if ENGINE.supports(REGISTRY[n])] or ["add"]
+    combine = _supported("add", "mul") or ["add"]
     root = 1
     for _ in range(uses - 1):
         op = combine[draw(st.integers(0, len(combine) - 1))]
@@ -95,14 +108,14 @@ def fans(draw) -> Case:
     return Case(Expression(1, tuple(nodes)), (x,))
 
 
-@_needs("add")
+@pytest.mark.needs("add")
 @given(fans())
 def test_a_node_used_many_times_gets_the_sum_of_its_uses(engine, case):
     """v = op(x) used k times: d/dx sums k contributions through v, each counted once."""
     judge_example(case, engine, check_gradient, check_torch)
 
 
-@_needs("add")
+@pytest.mark.needs("add")
 @given(st.integers(1, 20), floats_in(Domain(-1e3, 1e3)))
 def test_a_reused_intermediate_doubles_exactly(engine, n, x):
     """micrograd's issue 2 / PR 64: a = x; b = a + a; c = b + b; ... after n doublings
@@ -119,7 +132,7 @@ def test_a_reused_intermediate_doubles_exactly(engine, n, x):
     except Exception as error:  # raised below, outside this block: hypothesis tells failures apart by their context
         raised = f"{type(error).__name__}: {error}"
     if raised is not None:
-        raise CheckFailure(f"reused intermediate FAILED: the engine raised {raised}", check="reused intermediate",
+        raise CheckFailure(f"reused intermediate FAILED: the engine raised {raised}", label="reused intermediate",
                            case=case, engine=engine)
     if leaf.grad != 2.0**n or out.data != x * 2.0**n:
         raise CheckFailure(
@@ -127,7 +140,7 @@ def test_a_reused_intermediate_doubles_exactly(engine, n, x):
             f"d/dx {leaf.grad!r} (expected {2.0**n!r})\n\nReproducer:\n{engine.import_line}\n"
             f"x = Value({x!r}); out = x\nfor _ in range({n}):\n    out = out + out\nout.backward()\n"
             f"print(out.data, x.grad)  # expected {x * 2.0**n!r} {2.0**n!r}",
-            check="reused intermediate", case=case, engine=engine,
+            label="reused intermediate", case=case, engine=engine,
         )
 
 
@@ -142,7 +155,7 @@ def chains(draw, min_length: int = 1100, max_length: int = 1600) -> Case:
 
     The ops are picked by a seeded random generator rather than one draw each: a
     thousand draws would make hypothesis' smallest example too large to work with."""
-    usable = [n for n in CHAIN_OPS if ENGINE.supports(REGISTRY[n])]
+    usable = _supported(*CHAIN_OPS)
     length = draw(st.integers(min_length, max_length))
     rng = random.Random(draw(st.integers(0, 2**32 - 1)))
     nodes = [Node(input=0)]
@@ -161,8 +174,7 @@ def chains(draw, min_length: int = 1100, max_length: int = 1600) -> Case:
 
 
 @pytest.mark.deep_graph
-@pytest.mark.skipif(not any(ENGINE.supports(REGISTRY[n]) for n in CHAIN_OPS),
-                    reason=f"{ENGINE.name} has none of {', '.join(CHAIN_OPS)}")
+@pytest.mark.needs(*CHAIN_OPS, any=True)
 @_fewer(0.03)
 @given(chains())
 def test_a_chain_deeper_than_the_recursion_limit(engine, case):
@@ -179,14 +191,13 @@ def test_a_chain_deeper_than_the_recursion_limit(engine, case):
         sys.setrecursionlimit(limit)
     if raised is not None and not isinstance(raised.error, RecursionError):
         raise CheckFailure(f"deep graph FAILED: the engine raised in {raised.phase}: {type(raised.error).__name__}: "
-                           f"{raised.error}", check="deep graph", case=case, engine=engine)
+                           f"{raised.error}", label="deep graph", case=case, engine=engine)
     if raised is not None:
         raise CheckFailure(
             f"deep graph FAILED: RecursionError on a chain of {case.expression.depth()} ops "
             f"(Python's default recursion limit is {DEFAULT_RECURSION_LIMIT}): backward must not recurse\n\n"
-            f"Reproducer:\n{engine.import_line}\nx = Value(0.5)\ny = x\nfor _ in range(5000):\n"
-            "    y = y * 1.0\ny.backward()  # RecursionError\nprint(x.grad)  # expected 1.0",
-            check="deep graph", case=case, engine=engine,
+            f"Reproducer:\n{recursion(engine)}",
+            label="deep graph", case=case, engine=engine,
         )
     judge_example(case, engine, check_forward, check_gradient)
 
@@ -201,7 +212,7 @@ def _stack_depth() -> int:
     return depth
 
 
-@_needs("mul", "add")
+@pytest.mark.needs("mul", "add")
 @_fewer(0.03)
 @given(st.integers(1000, 1500), st.integers(0, 2**32 - 1))
 def test_a_wide_sum_of_products(engine, width, seed):
@@ -217,7 +228,7 @@ def test_a_wide_sum_of_products(engine, width, seed):
         raised = error
     if raised is not None:
         raise CheckFailure(f"wide sum FAILED: the engine raised in {raised.phase}: {type(raised.error).__name__}: "
-                           f"{raised.error}", check="wide sum", case=case, engine=engine)
+                           f"{raised.error}", label="wide sum", case=case, engine=engine)
     grad_x, grad_y = result.gradient[:width], result.gradient[width:]
     reproducer = (
         f"Reproducer:\n{engine.import_line}\nimport random\nrng = random.Random({seed})\n"
@@ -232,7 +243,7 @@ def test_a_wide_sum_of_products(engine, width, seed):
             f"wide sum FAILED: with {width} terms, d/dx{i} = {grad_x[i]!r} (expected y{i} = {ys[i]!r}) and "
             f"d/dy{i} = {grad_y[i]!r} (expected x{i} = {xs[i]!r}); {len(wrong)} terms wrong\n\n{reproducer}"
             "print([i for i in range(len(xs)) if X[i].grad != ys[i] or Y[i].grad != xs[i]][:10])  # expected []",
-            check="wide sum", case=case, engine=engine,
+            label="wide sum", case=case, engine=engine,
         )
     root, leaves = mp_value(expression, xs + ys)
     exact, allowed = float(root.value), SAFETY * error_bounds(root, leaves).value
@@ -241,7 +252,7 @@ def test_a_wide_sum_of_products(engine, width, seed):
             f"wide sum FAILED: value {result.value!r}, exact {exact!r}, error "
             f"{abs(result.value - exact):.3g} > allowed {allowed:.3g} ({width} terms)\n\n{reproducer}"
             f"print(total.data, abs(total.data - {exact!r}) <= {allowed!r})  # expected True",
-            check="wide sum", case=case, engine=engine,
+            label="wide sum", case=case, engine=engine,
         )
 
 

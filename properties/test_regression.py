@@ -1,14 +1,14 @@
 """Replays the regression corpus: every entry, on the engine under test, deterministically
 (no hypothesis).  The entries are the suite's known traps (``properties/traps/``, installed
 with the suite), the project's ``corpus/`` directory if it has one (where
-``python -m properties.fuzz`` saves what it finds), and every ``--corpus DIR``.
+``python -m properties.fuzz`` saves what it finds), and every ``--corpus=DIR``.
 
     pytest -m regression                          # the known traps and ./corpus on engine:Value
     pytest -m regression --engine mypkg:Value --corpus my-corpus/
 
 Each entry names the check it guards (forward, gradient or torch); an op the
 engine lacks, or a point where nothing can be judged, is a skip.  An entry that
-does not parse fails, and the message names its file.  See properties/corpus.py
+does not parse fails, and the message names its file.  See properties/core/corpus.py
 for the format and ``python -m properties.fuzz`` for how entries are found.
 """
 
@@ -18,23 +18,24 @@ from pathlib import Path
 
 import pytest
 
-from properties.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
-from properties.corpus import CorpusError, case_from_entry, load_all
+from properties.core.checks import CHECKS, CheckFailure, Skip, judge
+from properties.core.config import Config
+from properties.core.corpus import CorpusError, case_from_entry, load_all
+from properties.core.session import active
 from reference.ops import REGISTRY
 
-CHECKS = {"forward": check_forward, "gradient": check_gradient, "torch": check_torch}
 pytestmark = pytest.mark.regression
 
 
 TRAPS = Path(__file__).resolve().parent / "traps"
 
 
-def corpus_directories(config: pytest.Config) -> list[Path]:
+def corpus_directories(config: Config) -> list[Path]:
     """The known traps, the project's corpus/ if present, then each --corpus DIR (each once)."""
     directories = [TRAPS]
-    if (config.rootpath / "corpus").is_dir():
-        directories.append(config.rootpath / "corpus")
-    for directory in config.getoption("--corpus"):
+    if (config.root / "corpus").is_dir():
+        directories.append(config.root / "corpus")
+    for directory in config.corpus:
         path = Path(directory).resolve()
         if path not in directories:
             directories.append(path)
@@ -45,7 +46,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "corpus_entry" not in metafunc.fixturenames:
         return
     params = []
-    for directory in corpus_directories(metafunc.config):
+    for directory in corpus_directories(active().config):
         params += _entries(directory)
     metafunc.parametrize("corpus_entry", params)
 
@@ -76,9 +77,9 @@ def test_corpus_entry(engine, corpus_entry):
     if missing:
         pytest.skip(f"{engine.name} lacks {', '.join(REGISTRY[op].method for op in missing)}")
     try:
-        judge(case, engine, CHECKS[entry["property"]])
+        judge(case, engine, CHECKS[entry["check"]])
     except Skip as skip:
         pytest.skip(skip.reason)
     except CheckFailure as failure:
-        raise CheckFailure(f"corpus entry {path}\nnote: {entry['note']}\n\n{failure}", check=failure.check,
+        raise CheckFailure(f"corpus entry {path}\nnote: {entry['note']}\n\n{failure}", label=failure.label,
                            case=failure.case, engine=failure.engine, mismatch=failure.mismatch) from None

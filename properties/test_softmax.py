@@ -17,7 +17,7 @@ properties.checks) covers the second-order terms that first-order bounds drop.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -25,37 +25,41 @@ import torch
 import torch.nn.functional as F
 from hypothesis import event, given, note
 from hypothesis import strategies as st
-from mpmath.ctx_mp import MPContext
 
-from properties.checks import SAFETY, CheckFailure, Oracles, check_forward, check_gradient, check_torch
-from properties.engine_under_test import current_engine
-from properties.strategies import Case
+from properties.core.checks import SAFETY, CheckFailure, Oracles, check_forward, check_gradient, check_torch
+from properties.core.engine_under_test import EngineUnderTest
+from properties.core.session import active
 from properties.values import floats_in
 from reference import functions
 from reference.backends import EngineRaised, evaluate_torch
 from reference.domains import FLOAT_MAX, Domain
 from reference.error_bounds import ErrorBounds
-from reference.expression import Function, trace
+from reference.expression import Case, Function, trace
 from reference.mp_backend import mp_gradient
-from reference.ops import REGISTRY, TRANSCENDENTAL_ULPS
+from reference.softmax_bounds import ETA, T, U, exact, gamma, point
 
-ENGINE = current_engine()
-Value = ENGINE.value_type
-MISSING = [name for name in ("add", "sub", "truediv", "exp", "log") if not ENGINE.supports(REGISTRY[name])]
+BUILT_FROM = ("add", "sub", "truediv", "exp", "log")  # what softmax, log_softmax and cross_entropy are built from
 pytestmark = [
-    pytest.mark.op("add", "sub", "truediv", "exp", "log"),  # kept by --op for any of them
-    pytest.mark.skipif(
-        bool(MISSING),
-        reason=f"{ENGINE.name} lacks {', '.join(MISSING)}: softmax, log_softmax and cross_entropy are built from them",
-    ),
+    pytest.mark.op(*BUILT_FROM),  # kept by --op for any of them
+    pytest.mark.needs(*BUILT_FROM),
 ]
+
+
+def _engine() -> EngineUnderTest:
+    """The engine under test: the active run's."""
+    return active().engine
+
+
+def _leaves(logits: list[float]) -> list:
+    """The logits as leaves of the engine under test."""
+    return [_engine().value_type(x) for x in logits]
 
 # ----- logits ------------------------------------------------------------------------------
 
 MAX_LOGITS = 20
 SCALE = Domain(-1000.0, 1000.0)  # huge magnitudes: exp overflows float64 beyond 709.8
 SPREAD = Domain(0.0, 1e4)  # distances below the largest logit
-ORDINARY = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
+ORDINARY_LOGITS = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
 LARGE = st.floats(500.0, SCALE.hi)  # where exp overflows (709.8) or underflows (-745)
 # floats_in's edges (+-1000, 0, +-1, tiny) and every magnitude, or a large magnitude of either sign
 HUGE = st.one_of(floats_in(SCALE), LARGE, LARGE.map(lambda x: -x))
@@ -71,12 +75,12 @@ def logit_lists(draw, max_len: int = MAX_LOGITS) -> list[float]:
     n = draw(st.integers(1, max_len))
     shape = draw(st.sampled_from(SHAPES))
     if shape == "ordinary":
-        return [draw(ORDINARY) for _ in range(n)]
+        return [draw(ORDINARY_LOGITS) for _ in range(n)]
     if shape == "huge":
         return [draw(HUGE) for _ in range(n)]
     base = draw(HUGE)
     if shape == "clustered":
-        return [base + draw(ORDINARY) for _ in range(n)]
+        return [base + draw(ORDINARY_LOGITS) for _ in range(n)]
     if shape == "wide":
         return [base - draw(floats_in(SPREAD)) for _ in range(n)]
     if shape == "duplicates":
@@ -98,15 +102,15 @@ SHIFTS = HUGE  # c up to +-1000: 0, tiny, ordinary and huge
 
 
 def softmax(logits: list) -> list:
-    return functions.softmax(logits, ENGINE.apply)
+    return functions.softmax(logits, _engine().apply)
 
 
 def log_softmax(logits: list) -> list:
-    return functions.log_softmax(logits, ENGINE.apply)
+    return functions.log_softmax(logits, _engine().apply)
 
 
 def cross_entropy(logits: list, target: int):
-    return functions.cross_entropy(logits, target, ENGINE.apply)
+    return functions.cross_entropy(logits, target, _engine().apply)
 
 
 def blame_softmax(j: int):
@@ -128,17 +132,17 @@ def on_engine(compute, logits: list[float], blame, what: str):
         return compute()
     except Exception as error:  # raised below, outside this block: hypothesis tells failures apart by their context
         raised = f"{type(error).__name__}: {error}"
-    raise CheckFailure(f"{what}: the engine raised {raised}\nengine under test: {ENGINE.name}\n"
-                       + reproducer(f"print({what})", logits), check=what, case=traced(blame, logits), engine=ENGINE)
+    raise CheckFailure(f"{what}: the engine raised {raised}\nengine under test: {_engine().name}\n"
+                       + reproducer(f"print({what})", logits), label=what, case=traced(blame, logits), engine=_engine())
 
 
 def engine_softmax(logits: list[float]) -> list[float]:
-    return on_engine(lambda: [float(p.data) for p in softmax([Value(x) for x in logits])], logits,
+    return on_engine(lambda: [float(p.data) for p in softmax(_leaves(logits))], logits,
                      [blame_softmax(j) for j in range(len(logits))], "softmax(logits)")
 
 
 def engine_log_softmax(logits: list[float]) -> list[float]:
-    return on_engine(lambda: [float(q.data) for q in log_softmax([Value(x) for x in logits])], logits,
+    return on_engine(lambda: [float(q.data) for q in log_softmax(_leaves(logits))], logits,
                      [blame_log_softmax(j) for j in range(len(logits))], "log_softmax(logits)")
 
 
@@ -146,7 +150,7 @@ def engine_loss(logits: list[float], target: int) -> tuple[float, list[float]]:
     """cross_entropy and its gradient."""
 
     def compute():
-        leaves = [Value(x) for x in logits]
+        leaves = _leaves(logits)
         loss = cross_entropy(leaves, target)
         loss.backward()
         return float(loss.data), [float(leaf.grad) for leaf in leaves]
@@ -158,7 +162,7 @@ def engine_component(logits: list[float], j: int) -> tuple[float, list[float]]:
     """softmax(x)_j and its gradient (this exercises the division's backward)."""
 
     def compute():
-        leaves = [Value(x) for x in logits]
+        leaves = _leaves(logits)
         p = softmax(leaves)[j]
         p.backward()
         return float(p.data), [float(leaf.grad) for leaf in leaves]
@@ -172,8 +176,9 @@ registry_apply = functions.registry_apply
 LOG_FLOAT_MAX = math.log(FLOAT_MAX)  # 709.78: exp overflows float64 beyond it
 
 
-def naive_softmax(logits, apply=ENGINE.apply):
+def naive_softmax(logits, apply=None):
     """The seed notebook's softmax: no shift, so exp overflows beyond 709.8 (its sum() starts at 0)."""
+    apply = apply or _engine().apply
     counts = [apply("exp", logit) for logit in logits]
     denominator = apply("radd", counts[0], 0) if len(counts) == 1 else sum(counts)
     return [apply("truediv", c, denominator) for c in counts]
@@ -189,9 +194,9 @@ NAIVE_SOURCE = """def naive_softmax(logits):  # the seed notebook's
 def reproducer(call: str, logits: list[float], naive: bool = False) -> str:
     return "\n".join([
         "Reproducer (runs without gradproof):",
-        ENGINE.import_line,
+        _engine().import_line,
         "",
-        functions.source(ENGINE.templates) + (NAIVE_SOURCE if naive else ""),
+        functions.source(_engine().templates) + (NAIVE_SOURCE if naive else ""),
         f"logits = [Value(x) for x in {logits!r}]",
         call,
     ])
@@ -224,167 +229,9 @@ def assert_close(what: str, got: float, expected: float, allowed: float, logits:
     else:
         detail = f"got {got!r} and {float(expected)!r}, which must agree; the truth is {float(truth)!r} (mpmath)"
     message = (f"{what}: {detail}: |error| {error:.3e} > allowed {allowed:.3e}\n"
-               f"engine under test: {ENGINE.name}\n" + reproducer(call, logits, naive))
+               f"engine under test: {_engine().name}\n" + reproducer(call, logits, naive))
     cases = (traced(blame, logits) + (traced(blame, also) if also else [])) if blame else []
-    raise CheckFailure(message, check=what, case=cases, engine=ENGINE)
-
-
-# ----- error bounds --------------------------------------------------------------------------
-#
-# The engine computes, for logits x and m = max x (a float read from the data):
-#   z_i = x_i - m;  e_i = exp(z_i);  s = e_1 + ... + e_n (in some order);
-#   p_i = e_i / s;  log p_i = z_i - log s;  loss = log s - z_t.
-# A correct float64 engine rounds each op within the registry's allowance: + and - by u
-# (= 2**-53) relative, / by 2u (a * (1/b) is allowed), exp and log by T = 4 ulps, and any
-# result among the subnormals by a few eta (= 2**-1074) absolute.  Carried through, first order:
-#   z_i   is off by  u |x_i - m|                       (x_i - m rounds; m itself is exact)
-#   e_i   relative   rho_i = u |x_i - m| + T u          (exp turns an absolute error into a relative one)
-#   s     relative   sigma = sum_i p_i rho_i + gamma(n-1) + n T eta  (positive terms; s >= 1)
-#   log s absolute   sigma + T u log s
-#   p_i   absolute   p_i (rho_i + sigma + 2u) + (T + 1) eta
-#   log p_i, loss    u |x_i - m| + sigma + T u log s + u |log p_i| + eta  (the last subtraction rounds)
-# Backward, the local derivatives are within the registry's derivative allowance (T ulps for
-# exp, log and /, exact for + and -) at the computed operands, each product upstream * local
-# rounds by u, each sum of two uses by u; a multiplication by the exact derivative 1 of + and -
-# is exact.  For the loss: a_s = 1/s off by sigma + 5u, times exp's local e_i (rho_i) rounded:
-#   d loss / d x_i = p_i - [i = t],  off by  p_i (sigma + rho_i + 6u) + 5 eta + [i = t] u (1 + p_t)
-# For p_j = e_j / s: d/de_j = 1/s (sigma + 5u), d/ds = -e_j/s^2 (rho_j + 2 sigma + 5u), summed
-# on e_j (u), times e_i (rho_i + u):
-#   d p_j / d x_i = p_j ([i = j] - p_i),  off by  p_i p_j (rho_i + rho_j + 2 sigma + 6u) + 6 eta (i != j)
-#   and p_j (sigma + 5u + p_j (rho_j + 2 sigma + 5u) + u (1 + p_j)) + p_j (1 - p_j)(rho_j + u) + 6 eta (i = j)
-# The magnitudes (p_i, |x_i - m|, log s) come from a float64 evaluation in the test (math.exp,
-# math.fsum), accurate to a few u relative: a second-order change to the bounds.
-#
-# torch.nn.functional may associate differently: log_softmax as x - (m + log s) (one more
-# rounding, of u (|m| + log s)), softmax as exp(log_softmax), cross-entropy's gradient as
-# exp(log_softmax) - onehot (rounded by u), softmax's backward as p_i ([i = j] - p_j).  Its bounds
-# (torch_*) are the largest over those forms.
-
-U = 2.0**-53
-ETA = 2.0**-1074
-T = TRANSCENDENTAL_ULPS  # exp and log: ulps of their result and of their derivative
-DIV = 2.0  # ulps of a / b (or a * (1/b))
-
-
-def gamma(k: int) -> float:
-    """The relative error of a sum of k + 1 nonnegative floats, in any order: k u / (1 - k u)."""
-    return k * U / (1 - k * U)
-
-
-@dataclass(frozen=True)
-class Point:
-    """Logits and, in float64, the magnitudes the bounds are made of."""
-
-    x: tuple[float, ...]
-    m: float  # max x: the engine's shift
-    d: tuple[float, ...]  # |x_i - m|
-    p: tuple[float, ...]  # softmax
-    ell: float  # log sum_j exp(x_j - m), in [0, log n]
-    lp: tuple[float, ...]  # log softmax
-
-    @property
-    def n(self) -> int:
-        return len(self.x)
-
-    def rho(self, i: int) -> float:
-        """The relative error of e_i = exp(x_i - m)."""
-        return U * self.d[i] + T * U
-
-    def sigma(self) -> float:
-        """The relative error of s."""
-        return math.fsum(p * self.rho(i) for i, p in enumerate(self.p)) + gamma(self.n - 1) + self.n * T * ETA
-
-    # ----- this project's functions, on any correct engine -----
-
-    def softmax(self) -> list[float]:
-        sigma = self.sigma()
-        return [p * (self.rho(i) + sigma + DIV * U) + (T + 1) * ETA for i, p in enumerate(self.p)]
-
-    def log_softmax(self) -> list[float]:
-        sigma = self.sigma()
-        return [U * self.d[i] + sigma + T * U * self.ell + U * abs(lp) + ETA for i, lp in enumerate(self.lp)]
-
-    def loss(self, t: int) -> float:
-        return self.log_softmax()[t]  # loss = -log p_t, computed as log s - z_t: the same roundings
-
-    def loss_gradient(self, t: int) -> list[float]:
-        sigma = self.sigma()
-        return [p * (sigma + self.rho(i) + 6 * U) + 5 * ETA + (U * (1 + p) if i == t else 0.0)
-                for i, p in enumerate(self.p)]
-
-    def component_gradient(self, j: int) -> list[float]:
-        sigma, pj, rj = self.sigma(), self.p[j], self.rho(j)
-        own = pj * (sigma + 5 * U + pj * (rj + 2 * sigma + 5 * U) + U * (1 + pj)) + pj * (1 - pj) * (rj + U)
-        return [own + 6 * ETA if i == j else p * pj * (self.rho(i) + rj + 2 * sigma + 6 * U) + 6 * ETA
-                for i, p in enumerate(self.p)]
-
-    # ----- torch.nn.functional (any of the associations above) -----
-
-    def torch_log_softmax(self) -> list[float]:
-        return [b + U * (abs(self.m) + self.ell) for b in self.log_softmax()]
-
-    def torch_softmax(self) -> list[float]:
-        via_log = [p * (b + T * U) + (T + 1) * ETA for p, b in zip(self.p, self.torch_log_softmax())]
-        return [max(a, b) for a, b in zip(self.softmax(), via_log)]
-
-    def torch_loss_gradient(self, t: int) -> list[float]:
-        via_log = [p * (b + T * U) + (T + 1) * ETA for p, b in zip(self.p, self.torch_log_softmax())]
-        bp = self.torch_softmax()
-        return [max(a, b) + U * abs(p - (i == t)) for i, (p, a, b) in enumerate(zip(self.p, via_log, bp))]
-
-    def torch_component_gradient(self, j: int) -> list[float]:
-        bp, pj = self.torch_softmax(), self.p[j]
-        own = (1 - pj) * bp[j] + pj * (bp[j] + U * (1 - pj)) + U * pj * (1 - pj) + ETA
-        return [own if i == j else p * bp[j] + pj * bp[i] + U * p * pj + ETA for i, p in enumerate(self.p)]
-
-    # ----- the seed's naive softmax -----
-
-    def naive_softmax(self) -> list[float] | None:
-        """exp(x_i) rounds by T u relative and T eta absolute (the leaves are exact: no shift error);
-        the sum S by gamma(n-1) plus the eta of its terms, relative to S; the division by 2u.
-        None where S is so small (subnormal) that the sum's relative error leaves first order."""
-        log_s = self.m + self.ell  # log S, S = sum_j exp(x_j)
-        if log_s < -700.0:
-            return None
-        under = T * ETA * math.exp(-log_s)  # eta relative to S
-        r = T * U + gamma(self.n - 1) + self.n * under
-        if r > 1e-3:
-            return None
-        return [p * (T * U + r + DIV * U) + under + ETA for p in self.p]
-
-
-def point(logits: list[float]) -> Point:
-    m = max(logits)
-    d = [m - x for x in logits]
-    s = math.fsum(math.exp(-v) for v in d)
-    ell = math.log(s)
-    return Point(tuple(logits), m, tuple(d), tuple(math.exp(-v) / s for v in d), ell, tuple(-v - ell for v in d))
-
-
-# ----- the truth, in mpmath ------------------------------------------------------------------
-
-_MP = MPContext()
-_MP.dps = 40
-
-
-@dataclass(frozen=True)
-class Exact:
-    p: list  # softmax, mpf
-    lp: list  # log softmax, mpf
-
-    def loss_gradient(self, t: int) -> list:
-        """p_i - [i = t], with p_t - 1 = -(sum of the others) so that no digit cancels."""
-        return [p if i != t else -_MP.fsum(self.p[:t] + self.p[t + 1:]) for i, p in enumerate(self.p)]
-
-    def component_gradient(self, j: int) -> list:
-        pj = self.p[j]
-        return [pj * _MP.fsum(self.p[:j] + self.p[j + 1:]) if i == j else -pj * p for i, p in enumerate(self.p)]
-
-
-def exact(logits: list[float]) -> Exact:
-    z = [_MP.mpf(x) - max(logits) for x in logits]
-    log_s = _MP.log(_MP.fsum(_MP.exp(v) for v in z))
-    return Exact([_MP.exp(v - log_s) for v in z], [v - log_s for v in z])
+    raise CheckFailure(message, label=what, case=cases, engine=_engine())
 
 
 # ----- the laws ------------------------------------------------------------------------------
@@ -504,8 +351,7 @@ def _all_finite(values) -> bool:
     return all(math.isfinite(v) for v in values)
 
 
-@pytest.mark.skipif(not ENGINE.supports(REGISTRY["radd"]),
-                    reason=f"{ENGINE.name} lacks __radd__, which the seed's sum() needs")
+@pytest.mark.needs("radd")  # the seed's sum() starts at 0
 @given(loss_cases())
 def test_stable_functions_agree_with_the_seeds_naive_softmax_where_it_is_finite(case):
     # Where the naive softmax overflows (exp beyond 709.8) or its sum underflows to 0, the stable
@@ -522,12 +368,12 @@ def test_stable_functions_agree_with_the_seeds_naive_softmax_where_it_is_finite(
     if not (_all_finite(p) and _all_finite(lp) and _all_finite([loss]) and _all_finite(grad)):
         raise CheckFailure(f"non-finite result: softmax {p}, log_softmax {lp}, loss {loss}, gradient {grad}\n"
                            + reproducer(f"loss = cross_entropy(logits, {t}); loss.backward()", logits),
-                           check="stable softmax stays finite", engine=ENGINE,
+                           label="stable softmax stays finite", engine=_engine(),
                            case=traced([blame_loss(t)] + [blame_softmax(j) for j in range(len(logits))], logits))
     try:
-        probabilities = naive_softmax([Value(x) for x in logits])
+        probabilities = naive_softmax(_leaves(logits))
         naive = [float(v.data) for v in probabilities]
-        naive_loss = -float(ENGINE.apply("log", probabilities[t]).data)  # the seed's loss: -probs[t].log()
+        naive_loss = -float(_engine().apply("log", probabilities[t]).data)  # the seed's loss: -probs[t].log()
     except Exception as error:  # exp or the sum overflows; 0 / 0; log(0): inputs an engine may refuse any way it
         # likes (ValueError, OverflowError, scalargrad's `assert self.data > 0`)
         event(f"naive softmax fails ({type(error).__name__}); the stable functions stay finite")
@@ -639,10 +485,10 @@ def judge(case: Case, value_bound: float, gradient_bounds: list[float], adjoints
     bounds = ErrorBounds(value_bound, tuple(gradient_bounds), tuple(adjoints))
     result, error = None, None
     try:
-        result = ENGINE.evaluate(case.expression, case.inputs)
+        result = _engine().evaluate(case.expression, case.inputs)
     except EngineRaised as exc:  # reported as a failure by every check
         error = exc
-    o = Oracles(case, ENGINE, mp, bounds, result, error, evaluate_torch(case.expression, case.inputs))
+    o = Oracles(case, _engine(), mp, bounds, result, error, evaluate_torch(case.expression, case.inputs))
     for check in (check_forward, check_gradient, check_torch):
         for reason in check(o):
             event(reason)

@@ -13,13 +13,13 @@ from functools import lru_cache
 
 from hypothesis import strategies as st
 
-from reference.domains import Domain
+from reference.domains import SMALLEST_NORMAL, SMALLEST_SUBNORMAL, Domain, Params
 
 _KIND = st.integers(0, 2)
-_ORDINARY = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
+_ORDINARY_FLOATS = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
 _MANTISSA = st.floats(1.0, 10.0, exclude_max=True)
 _CHOICE = st.integers(0, 255)
-TINY_EDGES = (5e-324, 2.2250738585072014e-308, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-8)
+TINY_EDGES = (SMALLEST_SUBNORMAL, SMALLEST_NORMAL, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-8)
 
 
 @lru_cache(maxsize=1024)
@@ -66,7 +66,7 @@ def _draw_float(draw, domain: Domain) -> float:
     low = math.floor(math.log10(smallest))
     high = max(low, math.floor(math.log10(domain.max_abs)) if domain.max_abs > 0 else low)
     kind = draw(_KIND)  # 0: ordinary, 1: any magnitude, 2: an edge
-    ordinary = draw(_ORDINARY)
+    ordinary = draw(_ORDINARY_FLOATS)
     mantissa = draw(_MANTISSA)
     exponent = draw(st.integers(low, high))
     choice = draw(_CHOICE)
@@ -76,3 +76,30 @@ def _draw_float(draw, domain: Domain) -> float:
         x = mantissa * 10.0**exponent
         return domain.clip(-x if choice % 2 else x)
     return edges[choice % len(edges)]
+
+
+def param_values(params: Params) -> st.SearchStrategy:
+    """The params of an op (``OpSpec.params``): any float of its span; or, with a uniform range,
+    one of the listed values or (as often) a uniform float rounded; or one of the listed values.
+    (One strategy object per ``Params``.)"""
+    if not isinstance(params, Params):
+        raise TypeError(f"param_values needs reference.domains.Params, got {type(params).__name__}")
+    return _param_values(params)
+
+
+@lru_cache(maxsize=256)
+def _param_values(params: Params) -> st.SearchStrategy:
+    if params.span is not None:
+        return floats_in(params.span)
+    if params.uniform is None:
+        return st.just(params.listed[0]) if len(params.listed) == 1 else st.sampled_from(params.listed)
+    return _listed_or_uniform(params)
+
+
+@st.composite
+def _listed_or_uniform(draw, params: Params):
+    listed, index, anywhere = draw(st.booleans()), draw(st.integers(0, 255)), draw(st.floats(*params.uniform))
+    if listed and params.listed:
+        return params.listed[index % len(params.listed)]
+    value = round(anywhere, params.digits)
+    return 10.0**value if params.power_of_ten else value

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 FLOAT_MAX = 1.7976931348623157e308
 UNIT_ROUNDOFF = 2.0**-53  # float64 rounds to nearest within this relative error
+# The smallest positive float64 (a subnormal): also the absolute error of a result that lands among the subnormals.
+SMALLEST_SUBNORMAL = 5e-324
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Domain:
             return x
         if abs(x) < self.min_abs or x == 0:
             sign = math.copysign(1.0, x)
-            candidate = sign * self.min_abs if self.min_abs > 0 else sign * 5e-324
+            candidate = sign * self.min_abs if self.min_abs > 0 else sign * SMALLEST_SUBNORMAL
             if self.lo <= candidate <= self.hi:
                 return candidate
             candidate = -candidate
@@ -65,7 +67,7 @@ class Domain:
         if lo > hi:
             return None
         domain = Domain(lo, hi, min_abs=max(self.min_abs, other.min_abs), zero=self.zero and other.zero)
-        has_nonzero = domain.hi >= max(domain.min_abs, 5e-324) or domain.lo <= -max(domain.min_abs, 5e-324)
+        has_nonzero = domain.hi >= max(domain.min_abs, SMALLEST_SUBNORMAL) or domain.lo <= -max(domain.min_abs, SMALLEST_SUBNORMAL)
         return domain if has_nonzero or (domain.zero and lo <= 0.0 <= hi) else None
 
     def edges(self) -> list[float]:
@@ -82,7 +84,6 @@ class Domain:
 REALS = Domain()
 HALF_MAX = FLOAT_MAX / 2  # sums of two, and an adjoint of two terms, stay finite
 SMALLEST_NORMAL = 2.2250738585072014e-308
-SMALLEST = 5e-324  # the smallest subnormal
 
 
 def magnitudes(lo: float, hi: float) -> Domain:
@@ -104,3 +105,28 @@ class Regime:
     name: str
     domains: tuple = (None,)
     params: tuple = ()
+
+
+@dataclass(frozen=True)
+class Params:
+    """The constants an op is drawn at (an exponent, a slope, a reflected operand), as data that
+    the strategies draw from: any float of ``span``; or one of ``listed`` or, as often, a uniform
+    float of ``uniform`` rounded to ``digits`` (``power_of_ten``: ten to that power); or, with
+    only ``listed``, one of those."""
+
+    listed: tuple = ()
+    span: Domain | None = None
+    uniform: tuple[float, float] | None = None
+    digits: int = 3
+    power_of_ten: bool = False
+
+    def __post_init__(self) -> None:
+        if self.span is None and self.uniform is None and not self.listed:
+            raise ValueError("Params needs listed values, a span or a uniform range")
+        if self.span is not None and (self.uniform is not None or self.listed):
+            raise ValueError("Params takes a span alone: any float of it")
+
+
+def fixed(param) -> Params:
+    """The one param an engine's method takes (``x.leaky_relu()`` at its own slope)."""
+    return Params(listed=(param,))

@@ -20,12 +20,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from reference.domains import HALF_MAX, UNIT_ROUNDOFF
+from reference.domains import HALF_MAX, SMALLEST_NORMAL, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF
 from reference.mp_backend import MPScalar
 from reference.ops import OpSpec
 
-UNDERFLOW = 2.0**-1074  # the absolute error of a result that lands among the subnormals
-NORMAL_MIN = 2.0**-1022  # below this, float64 keeps fewer than 53 bits
 LINEAR_LIMIT = 1e-3
 OVERFLOW_LIMIT = HALF_MAX  # adjoints beyond this may overflow in a correct engine (a sum of two terms)
 
@@ -72,7 +70,7 @@ def _underflow(eta, result, start, factors):
     worst = 0
     for f in factors:
         for intermediate in (start * f, start / f if f else 0):
-            if 0 < intermediate < NORMAL_MIN and result > intermediate:
+            if 0 < intermediate < SMALLEST_NORMAL and result > intermediate:
                 worst = max(worst, eta * result / intermediate)
     return worst
 
@@ -123,7 +121,7 @@ def forward_error(spec: OpSpec, values: list, errors: list, param: Any, out: Any
     for corner in _corners(values, errors):
         propagated = max(propagated, abs(_call(spec.mp, ctx, corner, param) - out))
     own = ctx.mpf(_call(spec.forward_ulps, ctx, values, param)) * UNIT_ROUNDOFF * abs(out)
-    return propagated + own + (0 if spec.exact_underflow else ctx.mpf(UNDERFLOW))
+    return propagated + own + (0 if spec.exact_underflow else ctx.mpf(SMALLEST_SUBNORMAL))
 
 
 def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...], *, values_only: bool = False) -> ErrorBounds:
@@ -134,7 +132,7 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...], *, values_only: b
     """
     ctx = root.ctx
     u = ctx.mpf(UNIT_ROUNDOFF)
-    eta = ctx.mpf(UNDERFLOW)
+    eta = ctx.mpf(SMALLEST_SUBNORMAL)
     order = topological_order(root)
     err: dict[int, Any] = {}  # forward error bound per node
     local: dict[int, list] = {}  # (parent, partial, partial error bound) per node

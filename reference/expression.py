@@ -278,6 +278,26 @@ class Expression:
         return cls(n_inputs, tuple(nodes))
 
 
+@dataclass(frozen=True, repr=False)
+class Case:
+    """An expression and the inputs it is evaluated at."""
+
+    expression: "Expression | Function"
+    inputs: tuple[float, ...]
+
+    def __str__(self) -> str:
+        args = ", ".join(f"x{k}={x!r}" for k, x in enumerate(self.inputs))
+        return f"{self.expression.source()}\n# at {args}"
+
+    def __repr__(self) -> str:
+        """Short: hypothesis prints it as the falsifying example (the report has the source)."""
+        inputs = self.inputs if len(self.inputs) <= 6 else f"({len(self.inputs)} inputs)"
+        return f"Case({self.expression!r}, inputs={inputs!r})"
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # hypothesis' pretty printer: the same short form
+        printer.text(repr(self))
+
+
 _HEX_FLOAT = re.compile(r"[-+]?(0x[0-9a-f]+(\.[0-9a-f]*)?p[-+]?[0-9]+|inf|nan)", re.IGNORECASE)
 
 

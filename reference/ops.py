@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from reference.domains import (
-    FLOAT_MAX, HALF_MAX, SMALLEST, SMALLEST_NORMAL, UNIT_ROUNDOFF, ZERO, Domain, Regime, magnitudes,
+    FLOAT_MAX, HALF_MAX, SMALLEST_NORMAL, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, ZERO, Domain, Params, Regime, magnitudes,
 )
 
 Number = Any  # an mpmath mpf, or a Python float
@@ -46,7 +46,7 @@ class OpSpec:
     mp: Callable[..., Number]  # (ctx, *operands[, param]) -> value
     partials: Callable[..., tuple]  # (ctx, *operands[, param]) -> d value / d operand, one per operand
     domains: Callable[..., tuple[Domain, ...]]  # ([param]) -> one Domain per operand
-    params: Callable[..., Any] | None = None  # (draw) -> param: draws the param with hypothesis
+    params: Params | None = None  # the constants the op is drawn at (properties.values draws them)
     singular: Callable[..., tuple[tuple[float, ...], ...]] = lambda *p: ((),) * 2
     forward_ulps: Callable[..., float] = lambda *a: 1.0  # (ctx, *operands[, param]) -> ulps
     derivative_ulps: Callable[..., float] = lambda *a: 4.0
@@ -165,15 +165,9 @@ def _factors(a: float) -> Domain:
     return Domain(-biggest, biggest)
 
 
-def _constants(lo: float, hi: float, *, nonzero: bool = False):
-    """A plain-number operand: small integers, ordinary floats, tiny and huge magnitudes."""
-
-    def draw_constant(draw):
-        from properties.values import floats_in  # local: reference must not need hypothesis to import
-
-        return draw(floats_in(Domain(lo, hi, min_abs=SMALLEST if nonzero else 0.0, zero=not nonzero)))
-
-    return draw_constant
+def _constants(lo: float, hi: float) -> Params:
+    """A plain-number operand: ordinary floats, every magnitude, the edges of [lo, hi]."""
+    return Params(span=Domain(lo, hi))
 
 
 def _no_singular(*_):
@@ -181,9 +175,9 @@ def _no_singular(*_):
 
 
 ORDINARY = Domain(-10.0, 10.0)
-TINY = magnitudes(SMALLEST, 1e-8)
+TINY = magnitudes(SMALLEST_SUBNORMAL, 1e-8)
 SMALL = magnitudes(1e-8, 1e-2)  # where a Taylor shortcut (sin x = x, exp x = 1 + x) is already wrong
-SUBNORMAL = magnitudes(SMALLEST, SMALLEST_NORMAL)
+SUBNORMAL = magnitudes(SMALLEST_SUBNORMAL, SMALLEST_NORMAL)
 HUGE = magnitudes(1e100, HALF_MAX)
 SUM_REGIMES = (
     Regime("ordinary", (ORDINARY, ORDINARY)),
@@ -268,7 +262,7 @@ register(OpSpec(
 
 def _reciprocals(c: float) -> tuple[Domain]:
     """x with c / x and c / x**2 finite."""
-    smallest = max(abs(c) / FINITE, math.sqrt(abs(c)) / math.sqrt(FINITE), SMALLEST)  # no underflow in c / F
+    smallest = max(abs(c) / FINITE, math.sqrt(abs(c)) / math.sqrt(FINITE), SMALLEST_SUBNORMAL)  # no underflow in c / F
     return (Domain(-FLOAT_MAX, FLOAT_MAX, min_abs=smallest * (1 + 1e-12), zero=False),)
 
 
@@ -305,19 +299,15 @@ def _pow_domain(e: float) -> tuple[Domain]:
     biggest = min(FLOAT_MAX, math.exp(log_finite / max(abs(e), 1.0)))
     # e * x ** (e - 1) below FINITE, the factor e included (x ** -2 at x = 2.2e-103: x ** -3 is below it, 2 x ** -3 is not)
     smallest = math.exp((math.log(max(abs(e), 1.0)) - log_finite) / abs(e - 1.0)) * (1 + 1e-12) if e < 1.0 else 0.0
-    smallest = max(smallest, SMALLEST) if e < 1.0 else 0.0
+    smallest = max(smallest, SMALLEST_SUBNORMAL) if e < 1.0 else 0.0
     if e.is_integer():
         # 0 ** 0 = 1 is a convention, and so is its slope: leave x = 0 out when e = 0
         return (Domain(-biggest, biggest, min_abs=smallest, zero=e >= 1.0),)
     return (Domain(0.0, biggest, min_abs=smallest, zero=e > 1.0),)
 
 
-def _draw_exponent(draw):
-    """Integer and fractional exponents; the base is then drawn from the exponent's domain."""
-    from hypothesis import strategies as st
-
-    listed, index, anywhere = draw(st.booleans()), draw(st.integers(0, 255)), draw(st.floats(-3.0, 4.0))
-    return round(anywhere, 3) if not listed else EXPONENTS[index % len(EXPONENTS)]
+# Integer and fractional exponents; the base is then drawn from the exponent's domain.
+POW_EXPONENTS = Params(listed=EXPONENTS, uniform=(-3.0, 4.0))
 
 
 def _pow_value(ctx, x, e):
@@ -350,7 +340,7 @@ def _pow_derivative_ulps(ctx, x, e):
 register(OpSpec(
     name="pow", method="__pow__", arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
     built_from=lambda x, e: [("log", (x,), None), ("exp", (e * math.log(x),), None)] if x > 0 else [],
-    mp=_pow_value, partials=_pow_partial, domains=_pow_domain, params=_draw_exponent,
+    mp=_pow_value, partials=_pow_partial, domains=_pow_domain, params=POW_EXPONENTS,
     singular=lambda e: ((0.0,),) if e < 1.0 else ((),),
     forward_ulps=_pow_ulps, derivative_ulps=_pow_derivative_ulps,
     edge_params=(2.0, 3.0, -1.0, 0.5, 0.0, 1.0, -2.0, 1.5),
@@ -360,7 +350,7 @@ register(OpSpec(
              Regime("negative fractional exponents", (Domain(0.1, 10.0),), (-0.5, -1.5)),
              Regime("exponents 0 and 1", (None,), (0.0, 1.0)),
              Regime("a zero base", (ZERO,), (1.0, 2.0, 3.0, 1.5)),
-             Regime("tiny bases", (Domain(0.0, 1e-100, min_abs=SMALLEST, zero=False),), (0.5, 2.0, -0.5))),
+             Regime("tiny bases", (Domain(0.0, 1e-100, min_abs=SMALLEST_SUBNORMAL, zero=False),), (0.5, 2.0, -0.5))),
     doc="a real-number exponent; negative bases only with integer exponents",
 ))
 
@@ -439,7 +429,7 @@ register(OpSpec(
     derivative_ulps=lambda *a: 8.0, derivative_scale=lambda ctx, x: (1 / (1 + ctx.exp(-x)),),
     doc="the logistic function 1 / (1 + exp(-x)); a stable formula never overflows",
 ))
-KINK_REGIMES = (Regime("zero", (ZERO,)), Regime("ordinary", (ORDINARY,)), Regime("tiny", (magnitudes(SMALLEST, 1e-300),)),
+KINK_REGIMES = (Regime("zero", (ZERO,)), Regime("ordinary", (ORDINARY,)), Regime("tiny", (magnitudes(SMALLEST_SUBNORMAL, 1e-300),)),
                 Regime("huge", (magnitudes(1e300, FLOAT_MAX),)))
 register(OpSpec(
     name="relu", method="relu", arity=1, limits=lambda: ((-math.inf, math.inf),),
@@ -473,8 +463,8 @@ register(OpSpec(
     call=lambda x: x.sqrt(), source="{0}.sqrt()", built_from=lambda x: [("pow", (x,), 0.5)],
     mp=lambda ctx, x: ctx.sqrt(x), partials=lambda ctx, x: (1 / (2 * ctx.sqrt(x)),),
     # x = 0 is left out: the slope is infinite there
-    domains=lambda: (Domain(0.0, FLOAT_MAX, min_abs=SMALLEST, zero=False),), singular=lambda *p: ((0.0,),),
-    regimes=(Regime("subnormal", (Domain(SMALLEST, SMALLEST_NORMAL),)), Regime("tiny", (Domain(SMALLEST_NORMAL, 1e-8),)),
+    domains=lambda: (Domain(0.0, FLOAT_MAX, min_abs=SMALLEST_SUBNORMAL, zero=False),), singular=lambda *p: ((0.0,),),
+    regimes=(Regime("subnormal", (Domain(SMALLEST_SUBNORMAL, SMALLEST_NORMAL),)), Regime("tiny", (Domain(SMALLEST_NORMAL, 1e-8),)),
              Regime("ordinary", (Domain(1e-3, 1e3),)), Regime("huge", (Domain(1e100, FLOAT_MAX),))),
     forward_ulps=lambda ctx, x: _pow_ulps(ctx, x, 0.5),  # x ** 0.5 (via exp and log) is legitimate
     derivative_ulps=lambda ctx, x: 2.0 + _pow_ulps(ctx, x, -0.5),
@@ -491,13 +481,6 @@ register(OpSpec(
 ))
 
 
-def _draw_slope(draw):
-    from hypothesis import strategies as st
-
-    listed, index, anywhere = draw(st.booleans()), draw(st.integers(0, 255)), draw(st.floats(0.0, 1.0))
-    return round(anywhere, 3) if not listed else SLOPES[index % len(SLOPES)]
-
-
 SLOPES = (0.01, 0.1, 0.2, 0.02, 0.3, 0.0, 0.5)
 
 register(OpSpec(
@@ -505,7 +488,7 @@ register(OpSpec(
     call=lambda x, s: x.leaky_relu(s), source="{0}.leaky_relu({p})",
     torch_call=lambda x, s: __import__("torch").nn.functional.leaky_relu(x, s),
     mp=lambda ctx, x, s: x if x > 0 else s * x, partials=lambda ctx, x, s: (ctx.one if x > 0 else ctx.mpf(s),),
-    domains=lambda s: (EVERYWHERE,), params=_draw_slope, singular=lambda *p: ((0.0,),), regimes=KINK_REGIMES,
+    domains=lambda s: (EVERYWHERE,), params=Params(listed=SLOPES, uniform=(0.0, 1.0)), singular=lambda *p: ((0.0,),), regimes=KINK_REGIMES,
     multilinear=True, forward_ulps=lambda *a: 1.0, derivative_ulps=lambda *a: 0.0,
     edge_params=(0.01, 0.2), default_param=0.01, param_optional=True,
     doc="x for x > 0, slope * x below; the slope at 0 is the negative slope, as torch defines it",
@@ -550,20 +533,13 @@ def _rpow_domain(c: float) -> tuple[Domain]:
     return (Domain(-bound, bound),)
 
 
-def _draw_base(draw):
-    from hypothesis import strategies as st
-
-    listed, index, anywhere = draw(st.booleans()), draw(st.integers(0, 255)), draw(st.floats(-3.0, 3.0))
-    return 10.0 ** round(anywhere, 3) if not listed else BASES[index % len(BASES)]
-
-
 BASES = (2.0, 10.0, 0.5, math.e, 1.0, 3.0, 0.1)
 
 register(OpSpec(
     name="rpow", method="__rpow__", arity=1, call=lambda x, c: c ** x, source="{p} ** {0}",
     built_from=lambda x, c: [("exp", (x * math.log(c),), None), ("rmul", (x,), math.log(c))],
     mp=lambda ctx, x, c: ctx.power(c, x), partials=lambda ctx, x, c: (ctx.power(c, x) * ctx.log(c),),
-    domains=_rpow_domain, params=_draw_base, limits=lambda c: ((-math.inf, math.inf),), singular=_no_singular,
+    domains=_rpow_domain, params=Params(listed=BASES, uniform=(-3.0, 3.0), power_of_ten=True), limits=lambda c: ((-math.inf, math.inf),), singular=_no_singular,
     edge_params=(2.0, 10.0, 0.5, 1.0),
     regimes=(Regime("bases above 1", (ORDINARY,), (2.0, 10.0, math.e)), Regime("bases below 1", (ORDINARY,), (0.5, 0.1)),
              Regime("base 1", (None,), (1.0,)), Regime("tiny exponents", (TINY,), (2.0, 10.0)),

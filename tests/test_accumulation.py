@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from properties.accumulation import ordinary_point, reference_op, two_roots
-from properties.engine_under_test import load_engine
+from properties.diagnosis.accumulation import ordinary_point, reference_op, two_roots
+from properties.core.engine_under_test import load_engine
 from reference.ops import REGISTRY
 
 

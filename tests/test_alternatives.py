@@ -25,8 +25,8 @@ def test_each_catches_what_its_checks_reach(mutant, fixed_catches, gradcheck_cat
     assert (fixed is not None, gradcheck is not None) == (fixed_catches, gradcheck_catches), (fixed, gradcheck)
 
 
-def test_the_runner_summarizes_each_kind_and_all():
-    from mutant_engines.__main__ import Outcome, kind_summary, table
+def test_the_runner_summarizes_each_category_and_all():
+    from mutant_engines.__main__ import Outcome, category_summary, table
 
     right = [{"op": "sin", "kind": "forward"}]
     outcomes = [Outcome("a", "zero-only", "yes", 3.0, "t1", findings=right, unexplained=[], blame=("sin", "forward"),
@@ -35,11 +35,11 @@ def test_the_runner_summarizes_each_kind_and_all():
                         fixed_points="missed", gradcheck="missed"),
                 Outcome("c", "tiny-only", "yes", 4.0, "t2", findings=right, unexplained=[], blame=("exp", "forward"),
                         fixed_points="missed", gradcheck="caught")]
-    rows = [line.split() for line in kind_summary(outcomes).splitlines()[2:]]
+    rows = [line.split() for line in category_summary(outcomes).splitlines()[2:]]
     assert rows == [["zero-only", "2", "1", "1", "1", "0"], ["tiny-only", "1", "1", "0", "0", "1"],
                     ["all", "3", "2", "1", "1", "1"]]
     lines = table(outcomes).splitlines()
-    assert lines[0].split()[:4] == ["mutant", "kind", "killed", "seconds"] and len(lines) == 2 + len(outcomes)
+    assert lines[0].split()[:4] == ["mutant", "category", "killed", "seconds"] and len(lines) == 2 + len(outcomes)
     assert lines[2].split()[:6] == ["a", "zero-only", "yes", "3.0", "sin/forward", "yes"]
     assert lines[3].split() == ["b", "zero-only", "NO", "9.0", "nothing", "NO", "missed", "missed", "-"]
     assert lines[4].split()[4:6] == ["sin/forward", "NO"]  # c's bug is in exp: blamed wrong

@@ -82,7 +82,7 @@ def run(project: Path, installed: Path, *args: str) -> subprocess.CompletedProce
 def test_a_project_runs_the_installed_suite_on_its_own_engine(project, installed):
     findings = project / "findings.json"
     # the properties of the aliased ops, the gate and softmax (which goes through ln): enough to see them verified
-    result = run(project, installed, "--findings", str(findings), "-k", "log or relu or coverage or softmax")
+    result = run(project, installed, f"--findings={findings}", "-k", "log or relu or coverage or softmax")
     out = result.stdout
     assert result.returncode == 0, out[-4000:]
     assert f"engine under test: engine:Value ({project / 'engine.py'})" in out, out[:2000]
@@ -98,19 +98,28 @@ def test_a_project_runs_the_installed_suite_on_its_own_engine(project, installed
         text=True, env={**os.environ, "PYTHONPATH": str(installed)}).stdout
 
 
-def test_options_parse_from_any_directory_in_either_form(project, installed, tmp_path):
+def test_path_options_parse_from_any_directory_and_a_space_is_refused(project, installed, tmp_path):
+    """``--corpus=DIR`` works from any directory.  ``--corpus DIR`` (or ``--findings PATH``) would let
+    pytest take DIR for a test path while it chooses the rootdir: once the path exists, the
+    project's pyproject.toml is ignored.  It stops with a message that says to write the ``=``."""
     elsewhere = tmp_path / "corpus"
     elsewhere.mkdir()
-    for args in (["--corpus", str(elsewhere)], [f"--corpus={elsewhere}", "--collect-only"]):
-        result = run(project, installed, "-m", "regression", *args)
-        assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-2000:])
-        assert "passed" in result.stdout or "collected" in result.stdout
+    result = run(project, installed, "-m", "regression", f"--corpus={elsewhere}")
+    assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-2000:])
+    assert "passed" in result.stdout
+    existing = tmp_path / "reports" / "out.json"
+    existing.parent.mkdir()
+    existing.write_text("{}")
+    for option, value in (("--corpus", elsewhere), ("--findings", existing)):
+        result = run(project, installed, "-m", "regression", option, str(value))
+        assert result.returncode == 4, (option, result.stdout[-2000:], result.stderr[-2000:])
+        assert f"write {option}=PATH, with '='" in result.stderr, result.stderr[-2000:]
 
 
 def test_a_subclass_engine_fails_only_where_it_is_wrong(project, installed):
     findings = project / "subclass.json"
     # every property that touches the ops it adds, and the random expressions over all of them
-    result = run(project, installed, "--engine", "subclass_engine:Value", "--findings", str(findings),
+    result = run(project, installed, "--engine", "subclass_engine:Value", f"--findings={findings}",
                  "-k", "tan or softsign or coverage or composite or graph")
     assert result.returncode == 1, result.stdout[-3000:]
     data = json.loads(findings.read_text())

@@ -13,9 +13,10 @@ import math
 import pytest
 
 from mutant_engines import load, names
-from properties.blame import Probe, blame, run_probe
-from properties.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
-from properties.engine_under_test import load_engine
+from properties.diagnosis.blame import blame
+from properties.diagnosis.probes import Probe, run_probe
+from properties.core.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
+from properties.core.engine_under_test import load_engine
 from properties.strategies import Case
 from reference.expression import Expression, Node
 from reference.ops import REGISTRY
@@ -234,7 +235,7 @@ def test_a_derived_op_that_does_not_call_the_failing_primitive_is_blamed_itself(
 
 
 def test_severity_follows_the_relative_error():
-    from properties.blame import severity
+    from properties.diagnosis.causes import severity
 
     assert severity(1e-2, 1.01, 1.0) == "wrong"
     assert severity(1e-9, 1.0 + 1e-9, 1.0) == "imprecise"
@@ -251,7 +252,7 @@ def test_a_wrong_traversal_is_not_taken_for_an_overwrite():
     import types
 
     import engine.value
-    from properties.blame import Diagnosis
+    from properties.diagnosis.blame import Diagnosis
 
     class SinesFirst(engine.value.Value):
         def _topological_order(self):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from properties.corpus import CorpusError, case_from_entry, entry_from_case, file_name, load, load_all, save
+from properties.core.corpus import CorpusError, case_from_entry, entry_from_case, file_name, load, load_all, save
 from properties.strategies import Case
 from reference.expression import Expression, Node
 
@@ -92,8 +92,8 @@ def _corrupt(tmp_path, edit) -> Path:
     (lambda e: e["expression"].update(n_inputs="2"), "expression.n_inputs"),
     (lambda e: e["inputs"].__setitem__(0, "0.1"), "inputs[0]"),  # decimal text would be misread as hex
     (lambda e: e["inputs"].pop(), "inputs"),
-    (lambda e: e.update(property="backward"), "property"),
-    (lambda e: e.update(format=2), "format"),
+    (lambda e: e.update(check="backward"), "check"),
+    (lambda e: e.update(format=3), "format"),
     (lambda e: e.update(engine="__import__('os').system('true')"), "engine"),
     (lambda e: e.update(date="yesterday"), "date"),
     (lambda e: e.pop("note"), "note"),
@@ -105,6 +105,18 @@ def test_a_bad_entry_names_the_file_and_the_field(tmp_path, edit, field):
         load(path)
     assert error.value.field == field
     assert str(error.value).startswith(f"{path}: {field}: ")
+
+
+def test_a_format_1_entry_loads_with_its_check(tmp_path):
+    """Format 1 named the check "property": such entries (in users' corpora) still load, as format 2,
+    and keep their file name."""
+    entry = entry_from_case(_case(), "torch", "engine:Value")
+    old = {("property" if key == "check" else key): value for key, value in entry.items()} | {"format": 1}
+    path = tmp_path / file_name(entry)
+    path.write_text(json.dumps(old))
+    loaded = load(path)
+    assert loaded["check"] == "torch" and loaded["format"] == 2 and "property" not in loaded
+    assert file_name(loaded) == path.name
 
 
 def test_load_all_reports_corrupt_files_and_keeps_the_rest(tmp_path):
@@ -137,7 +149,7 @@ def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 def test_replay_fails_a_broken_entry_with_its_file_name(tmp_path):
     (tmp_path / "broken.json").write_text('{"format": 1')
-    result = _run("-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "regression", "--corpus", str(tmp_path),
+    result = _run("-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "regression", f"--corpus={tmp_path}",
                   "properties/test_regression.py")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "broken.json" in result.stdout and "does not parse" in result.stdout
@@ -146,33 +158,33 @@ def test_replay_fails_a_broken_entry_with_its_file_name(tmp_path):
 def test_fuzzing_a_mutant_finds_a_failure_and_saves_it(tmp_path):
     corpus = tmp_path / "corpus"
     result = _run("-m", "properties.fuzz", "--engine", "mutant_engines.sin_deriv_neg_cos:Value", "--seconds", "5",
-                  "--corpus", str(corpus), "--database", str(tmp_path / "db"), "--property", "composite-gradient",
+                  "--corpus", str(corpus), "--database", str(tmp_path / "db"), "--property", "composite",
                   "--shrink-seconds", "2")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "FAILURE in composite-gradient" in result.stderr and "fuzzing summary" in result.stdout
+    assert "FAILURE in composite" in result.stderr and "fuzzing summary" in result.stdout
     [(path, entry)] = load_all(corpus)
     assert isinstance(entry, dict), entry
     assert entry["engine"] == "mutant_engines.sin_deriv_neg_cos:Value"
     # the minimal case blame found (sin alone, at the engine's operand value), the expression in the note
     ops = [node["op"] for node in entry["expression"]["nodes"] if "op" in node]
     assert ops == ["sin"], entry["expression"]
-    assert entry["property"] == "gradient" and "oracle" in entry
+    assert entry["check"] == "gradient" and "oracle" in entry
     assert "sin, derivative" in entry["note"] and "found in:\ndef f(" in entry["note"]
-    replay = _run("-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "regression", "--corpus", str(corpus),
+    replay = _run("-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "regression", f"--corpus={corpus}",
                   "--engine", "mutant_engines.sin_deriv_neg_cos:Value", "properties/test_regression.py")
     assert replay.returncode == 1 and path.name in replay.stdout, replay.stdout
 
 
 def test_a_failure_shrunk_to_one_op_still_carries_its_root_cause():
     """Shrinking may reach the one-op case blame would give (sin(0.0) alone): its note still says why."""
-    from properties.blame import Probe
-    from properties.checks import oracles
-    from properties.engine_under_test import load_engine
-    from properties.fuzz import minimal_entry
+    from properties.diagnosis.probes import Probe
+    from properties.core.checks import oracles
+    from properties.core.engine_under_test import load_engine
+    from properties.runner.campaign import minimal_entry
 
     engine = load_engine("mutant_engines.sin_deriv_neg_cos:Value")
     case = Probe("sin", (0.0,)).case()
-    entry = minimal_entry(case, "gradient", oracles(case, engine), engine, "composite-gradient", "gradient FAILED")
+    entry = minimal_entry(case, "gradient", oracles(case, engine), engine, "composite", "gradient FAILED")
     assert "sin, derivative: d/dx0 of sin(0.0) is -1.0, true 1.0" in entry["note"], entry["note"]
     assert entry["oracle"]["gradient"] == ["0x1.0000000000000p+0"]
 
@@ -208,16 +220,17 @@ def test_a_campaign_keeps_its_failures_in_the_example_database(tmp_path, request
                     "and hypothesis then uses no database")
     from hypothesis.database import InMemoryExampleDatabase
 
-    from properties.engine_under_test import load_engine
-    from properties.fuzz import fuzz_properties, run_property, select
+    from properties.catalog import properties
+    from properties.core.config import resolve
+    from properties.runner.campaign import run_property, select, start
 
-    engine = load_engine("mutant_engines.sin_deriv_neg_cos:Value")
-    [prop] = select(fuzz_properties(engine), ["op-sin-alone"])
+    campaign = start(resolve({"engine": "mutant_engines.sin_deriv_neg_cos:Value"}))
+    [prop] = select(properties(campaign.engine), ["op-sin-alone"])
     counts = []
 
     def run(database, *, replay=False, seed=None):
         counter = []
-        failure = run_property(prop, engine, max_examples=100, seed=seed, database=database,
+        failure = run_property(prop, campaign, max_examples=100, seed=seed, database=database,
                                corpus=tmp_path / "corpus", on_example=lambda: counter.append(1), replay=replay)
         counts.append(len(counter))
         return failure

@@ -13,8 +13,9 @@ import types
 import pytest
 
 import engine.value
-from properties.coverage import coverage, is_op, missing_operators, suggest_alias
-from properties.engine_under_test import EngineSpecError, load_engine, parse_aliases
+from properties.diagnosis.coverage import coverage, is_op, missing_operators, suggest_alias
+from properties.core.config import ConfigError, parse_aliases
+from properties.core.engine_under_test import EngineSpecError, load_engine
 from reference.expression import Expression, Node
 from reference.ops import REGISTRY
 
@@ -61,7 +62,7 @@ def spelled():
 def test_aliases_parse_and_refuse_what_is_not_an_op():
     assert parse_aliases(["log=ln", "relu=reLU,sigmoid=sigmod"]) == {"log": "ln", "relu": "reLU", "sigmoid": "sigmod"}
     for bad in ("log", "log=", "=ln", "logarithm=ln", "log=not a name"):
-        with pytest.raises(EngineSpecError):
+        with pytest.raises(ConfigError):
             parse_aliases([bad])
 
 

@@ -24,11 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.value import Value as ProjectValue
-from properties.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, oracles
-from properties.engine_under_test import EngineUnderTest
+from properties.core.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, oracles
+from properties.core.engine_under_test import EngineUnderTest
 from properties.strategies import Case, cases
 from reference.backends import evaluate_engine
-from reference.error_bounds import UNDERFLOW, IllConditioned, error_bounds
+from reference.domains import SMALLEST_SUBNORMAL
+from reference.error_bounds import IllConditioned, error_bounds
 from reference.expression import Expression, Node
 from reference.mp_backend import mp_value
 from reference.ops import REGISTRY
@@ -628,7 +629,7 @@ def test_bounds_are_zero_width_only_where_the_result_is_exact(x, y):
     and is not vacuous (a few u relative)."""
     for fn in (lambda a, b: a - a, lambda a, b: -a, lambda a, b: b - b):
         bounds = error_bounds(*mp_value(fn, (x, y)))
-        assert bounds.value <= UNDERFLOW
+        assert bounds.value <= SMALLEST_SUBNORMAL
     ops = [(lambda a, b: a + b, lambda a, b: a + b), (lambda a, b: a - b, lambda a, b: a - b),
            (lambda a, b: a * b, lambda a, b: a * b), (lambda a, b: a + 0.0, lambda a, b: a + 0.0),
            (lambda a, b: 3.0 - a, lambda a, b: 3.0 - a), (lambda a, b: 0.1 * a, lambda a, b: 0.1 * a)]
@@ -639,13 +640,13 @@ def test_bounds_are_zero_width_only_where_the_result_is_exact(x, y):
         bounds = error_bounds(root, leaves)
         actual = abs(root.ctx.mpf(float_fn(x, y)) - root.value)
         assert actual <= bounds.value
-        assert bounds.value <= 4 * U * abs(root.value) + 2 * UNDERFLOW
+        assert bounds.value <= 4 * U * abs(root.value) + 2 * SMALLEST_SUBNORMAL
 
 
 def test_x_minus_x_has_a_tiny_forward_bound_and_an_exact_adjoint():
     for x in (1.0, -3.75, 1e300, 1e-300, 0.1):
         bounds = error_bounds(*mp_value(lambda a: a - a, (x,)))
-        assert bounds.value <= UNDERFLOW
+        assert bounds.value <= SMALLEST_SUBNORMAL
         assert bounds.adjoints[0] == 0
         assert bounds.gradient[0] <= 4 * U  # the sum 1 + (-1) of two terms
 

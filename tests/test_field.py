@@ -97,7 +97,7 @@ def test_the_table_has_a_line_per_finding_and_says_why_an_engine_did_not_run():
 
 
 def test_a_finding_line_names_the_ops_other_kinds():
-    from properties.findings import finding_line
+    from properties.results.findings import finding_line
 
     finding = {"summary": "softsign, derivative: d/dx0 of softsign(0.0) is 0.0", "severity": "crash",
                "kind": "derivative", "kinds": ["derivative", "crash"]}

@@ -1,12 +1,13 @@
 """The findings summary: one finding per root cause, led by the instance a user is likeliest to meet."""
 
 from mutant_engines import blamed_right
-from properties.blame import Cause
-from properties.findings import Findings, remoteness
+from properties.diagnosis.causes import Cause
+from properties.results.findings import Findings, remoteness
 
 
 def _cause(kind: str, operands: tuple, severity: str = "wrong") -> Cause:
-    return Cause("truediv", kind, severity, f"truediv, {kind} at {operands}", f"repro {operands}", 1.0, operands)
+    return Cause(op="truediv", kind=kind, severity=severity, summary=f"truediv, {kind} at {operands}",
+                 reproducer=f"repro {operands}", relative_error=1.0, operands=operands)
 
 
 def test_one_op_is_one_finding_led_by_its_most_severe_then_most_ordinary_instance():
@@ -77,8 +78,8 @@ def test_the_summary_ends_with_each_finding_in_one_line():
     findings = Findings()
     findings.add(_cause("crash", (1e-200, 1e-160), "crash"), "t1")
     for test in ("t2", "t3", "t4", "t5"):
-        findings.add(Cause("tanh", "forward", "wrong", "tanh, forward value: tanh(1e-100) returned 0.0", "repro",
-                           1.0, (1e-100,)), test)
+        findings.add(Cause(op="tanh", kind="forward", severity="wrong", reproducer="repro", relative_error=1.0,
+                           summary="tanh, forward value: tanh(1e-100) returned 0.0", operands=(1e-100,)), test)
     findings.add(_cause("derivative", (1.7976931348623157e308, 1.7976931348623157e308)), "t1")
     lines = findings.lines("m:Value", 5)
     assert lines[-3:] == ["in short:", "[1] [crash] truediv, crash at (1e-200, 1e-160) (also its derivative)",

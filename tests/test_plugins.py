@@ -40,7 +40,7 @@ def test_an_unknown_ops_module_is_a_usage_error():
 
 def test_the_coverage_gate_sees_public_methods_and_operators_only():
     from engine import Value
-    from properties.coverage import uncovered_methods
+    from properties.diagnosis.coverage import uncovered_methods
 
     class Extended(Value):
         __slots__ = ()

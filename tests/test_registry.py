@@ -22,7 +22,7 @@ from mpmath.ctx_mp import MPContext
 
 from engine.value import Value
 from properties.strategies import cases
-from properties.values import floats_in
+from properties.values import floats_in, param_values
 from reference.domains import Domain
 from reference.mp_backend import OutOfDomain, mp_scalar_type, mp_value
 from reference.ops import FINITE, REGISTRY, OpSpec, register
@@ -53,7 +53,7 @@ def _draw_param(data, spec: OpSpec):
         return None
     if spec.edge_params and data.draw(st.booleans(), label="edge param"):
         return data.draw(st.sampled_from(spec.edge_params), label="param")
-    return spec.params(data.draw)
+    return data.draw(param_values(spec.params), label="param")
 
 
 def numerical_partial(spec: OpSpec, operands: list[float], k: int, param, hint):

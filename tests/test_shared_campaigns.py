@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from properties.corpus import load_all
+from properties.core.corpus import load_all
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTANT = "mutant_engines.sin_deriv_neg_cos:Value"  # sin's derivative has the wrong sign: any input finds it

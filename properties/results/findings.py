@@ -3,7 +3,7 @@
 Many tests fail for one bug (every property that touches a wrong ``tanh`` fails);
 a finding is the bug: its op, kind and severity, the worst relative error seen,
 where on the real line it shows, the failing tests it explains and one
-reproducer.  ``pytest --findings PATH`` writes the same as JSON::
+reproducer.  ``pytest --findings=PATH`` writes the same as JSON::
 
     {"engine": "mypkg.engine:Value",
      "findings": [{"op": "tanh", "kind": "forward", "kinds": ["forward", "crash"], "severity": "wrong",
@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from properties.blame import Cause, Probe, run_probe
+from properties.diagnosis.causes import KINDS, Cause, kind_rank, severity_rank
+from properties.diagnosis.probes import Probe, run_probe
 from reference.ops import REGISTRY
 
 SCAN = (0.0, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0,
         20.0, 40.0, 60.0, 100.0, 300.0, 360.0, 700.0, 712.0, 746.0, 800.0, 1e4, 1e8, 1e15, 1e30, 1e100, 1e300)
-SEVERITY_ORDER = {"crash": 0, "wrong": 1, "imprecise": 2, "unsupported": 3}
-KIND_ORDER = {"forward": 0, "derivative": 1, "accumulation": 2, "traversal": 3, "crash": 4, "unsupported": 5}
 
 
 ORDINARY_DECADES = 10.0  # operands within 1e-10 to 1e10 in magnitude (or 0) are ordinary
@@ -50,9 +49,9 @@ def remoteness(operands: tuple) -> float:
 
 def finding_key(cause: Cause) -> tuple:
     """One finding per op (a formula wrong at small x that also overflows at large x is one bug),
-    per graph kind for the graph, and apart for a missing operator."""
-    if cause.kind == "unsupported":
-        return (cause.op, "unsupported")
+    per graph kind for the graph, and apart for a kind that stands apart (a missing operator)."""
+    if KINDS[cause.kind].apart:
+        return (cause.op, cause.kind)
     return (cause.op,) if cause.op is not None else (None, cause.kind)
 
 
@@ -72,8 +71,8 @@ class Finding:
         (x / y crashing at y = 1e-160 before a lost subnormal gradient at y = 1.8e308)."""
         def rank(c: Cause) -> tuple:
             far = remoteness(c.operands) > ORDINARY_DECADES
-            return (c.severity == "imprecise", far, 0 if far else KIND_ORDER.get(c.kind, 9), remoteness(c.operands),
-                    KIND_ORDER.get(c.kind, 9))
+            return (c.severity == "imprecise", far, 0 if far else kind_rank(c.kind), remoteness(c.operands),
+                    kind_rank(c.kind))
         return min(self.instances or [self.first], key=rank)
 
     @property
@@ -81,16 +80,24 @@ class Finding:
         return self.first.op
 
     @property
+    def summary(self) -> str:
+        return self.cause.summary
+
+    @property
+    def reproducer(self) -> str:
+        return self.cause.reproducer
+
+    @property
     def kind(self) -> str:
         return self.cause.kind
 
     @property
     def kinds(self) -> list[str]:
-        return sorted({c.kind for c in self.instances}, key=lambda k: KIND_ORDER.get(k, 9))
+        return sorted({c.kind for c in self.instances}, key=kind_rank)
 
     @property
     def severity(self) -> str:
-        return min((c.severity for c in self.instances), key=lambda s: SEVERITY_ORDER.get(s, 9))
+        return min((c.severity for c in self.instances), key=severity_rank)
 
     @property
     def relative_error(self) -> float:
@@ -104,9 +111,9 @@ class Finding:
         error = self.relative_error
         return {
             "op": self.op, "kind": self.kind, "kinds": self.kinds, "severity": self.severity,
-            "summary": self.cause.summary,
+            "summary": self.summary,
             "relative_error": error if math.isfinite(error) else None, "where": self.where,
-            "consequences": self.consequences, "tests": list(self.tests), "reproducer": self.cause.reproducer,
+            "consequences": self.consequences, "tests": list(self.tests), "reproducer": self.reproducer,
         }
 
 
@@ -155,7 +162,7 @@ class Findings:
 
     def lines(self, engine_name: str, failed_tests: int) -> list[str]:
         """The terminal summary: one block per finding, the worst first."""
-        findings = sorted(self.findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+        findings = sorted(self.findings, key=lambda f: severity_rank(f.severity))
         explained = sum(len(f.tests) for f in findings)
         out = [f"engine: {engine_name}"]
         if self.unverified:
@@ -193,8 +200,7 @@ def finding_line(finding: dict) -> str:
     may come from (``[crash] softsign, derivative: ... (also a crash)``)."""
     severity = finding.get("severity")
     others = [k for k in finding.get("kinds", []) if k != finding.get("kind")]
-    named = {"crash": "a crash", "forward": "its forward value", "derivative": "its derivative"}
-    also = f" (also {' and '.join(named.get(k, k) for k in others)})" if others else ""
+    also = f" (also {' and '.join(KINDS[k].phrase if k in KINDS else k for k in others)})" if others else ""
     return (f"[{severity}] " if severity else "") + finding["summary"] + also
 
 
@@ -203,7 +209,7 @@ def where(finding: Finding, engine) -> str:
     else the operands it was seen at."""
     cause = finding.cause
     seen = sorted({c.operands for c in finding.instances if c.operands}, key=lambda ops: (remoteness(ops), ops))
-    if cause.op is None or cause.kind not in ("forward", "derivative", "crash"):
+    if cause.op is None or not KINDS[cause.kind].scanned:
         return ""
     spec = REGISTRY[cause.op]
     described = "; ".join(", ".join(f"{v:.3g}" for v in ops) for ops in seen[:3])

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from properties.core.reproducers import Reproducer, operator
+from properties.diagnosis.causes import Cause
 from reference.backends import is_value, qualified_name
 from reference.mp_backend import mp_scalar_type
 from reference.ops import REGISTRY, OpSpec
@@ -170,7 +172,7 @@ def suggest_alias(value_type: type, name: str, candidates=None) -> str | None:
 
 
 def coverage(engine, not_ops=()) -> Coverage:
-    """The gate's verdict on ``engine`` (an :class:`~properties.engine_under_test.EngineUnderTest`)."""
+    """The gate's verdict on ``engine`` (an :class:`~properties.core.engine_under_test.EngineUnderTest`)."""
     covered = {engine.method(spec) for spec in REGISTRY.values()}
     unverified, helpers = [], []
     for name in uncovered_methods(engine.value_type, not_ops, covered):
@@ -194,8 +196,6 @@ _OPERATOR_SOURCES = {"radd": "2 + x", "rsub": "2 - x", "rmul": "2 * x", "rtruedi
 def missing_operators(engine) -> list:
     """Findings of kind ``unsupported``: operators the engine's other ops imply (it has ``x - 2``, so its
     users write ``2 - x``) that raise.  Each is tried, so the message is the engine's own error."""
-    from properties.blame import Cause
-
     out = []
     for spec in REGISTRY.values():
         if not spec.implied_by or engine.supports(spec):
@@ -212,8 +212,8 @@ def missing_operators(engine) -> list:
             problem, kind = f"{type(error).__name__}: {error}", type(error).__name__
         summary = (f"{spec.name}, unsupported: `{source}` raises {problem}: the engine has no {spec.method}, "
                    f"though it has {', '.join(REGISTRY[op].method for op in present)}")
-        repro = f"{engine.import_line}\n\nx = Value(1.5)\nprint({source})  # raises {kind}"
-        out.append(Cause(spec.name, "unsupported", "unsupported", summary, repro))
+        out.append(Cause(op=spec.name, kind="unsupported", severity="unsupported", summary=summary,
+                         reproducer=operator(engine, source, kind)))
     return out
 
 
@@ -221,8 +221,6 @@ def detached_ops(engine) -> list:
     """Findings of kind ``unsupported``: ops the engine adds in a subclass, which results of the ops it
     inherits lack (``(x + y).tan()`` raises AttributeError in the engine; the suite reached them
     through the engine's class)."""
-    from properties.blame import Cause
-
     out = []
     for op, base in sorted(engine.detached.items()):
         spec = REGISTRY[op]
@@ -230,6 +228,6 @@ def detached_ops(engine) -> list:
         summary = (f"{op}, unsupported: results of the ops {engine.name} inherits are {base}, which has no "
                    f"{method}: `(x + y).{method}(...)` raises AttributeError (verified through "
                    f"{qualified_name(engine.value_type)}.{method} instead)")
-        repro = f"{engine.import_line}\n\nx, y = Value(0.5), Value(0.25)\nprint((x + y).{method})  # AttributeError"
-        out.append(Cause(op, "unsupported", "unsupported", summary, repro))
+        repro = Reproducer(engine).line("x, y = Value(0.5), Value(0.25)", f"print((x + y).{method})  # AttributeError")
+        out.append(Cause(op=op, kind="unsupported", severity="unsupported", summary=summary, reproducer=repro.text()))
     return out

@@ -16,7 +16,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from properties.engine_under_test import EngineUnderTest
+from properties.core.engine_under_test import EngineUnderTest
+from properties.core.reproducers import Reproducer
+from properties.diagnosis.causes import Cause
+from properties.diagnosis.primitives import calls_primitive, primitive_steps
+from properties.diagnosis.probes import Probe
 from reference.ops import REGISTRY, OpSpec
 
 REFERENCES = (("mul", 1.25), ("add", 0.5))  # x * 1.25 (d/dx 1.25), else x + 0.5 (d/dx 1)
@@ -50,8 +54,6 @@ class TwoRoots:
         return abs(self.got - self.expected) / abs(self.expected) if self.expected else math.inf
 
     def call(self, engine: EngineUnderTest) -> str:
-        from properties.blame import Probe
-
         return Probe(self.op, self.operands, self.param).call_text(engine.templates)
 
     def summary(self, engine: EngineUnderTest) -> str:
@@ -63,13 +65,16 @@ class TwoRoots:
 
     def reproducer(self, engine: EngineUnderTest) -> str:
         ref = engine.templates.get(self.reference) or REGISTRY[self.reference].source
-        lines = [engine.import_line, ""]
-        lines += [f"x{k} = Value({v!r})" for k, v in enumerate(self.operands)]
-        lines += [f"({ref.format('x0', repr(self.constant))}).backward()",
-                  f"print(x0.grad)  # {self.held!r}: one use so far",
-                  f"({self.call(engine)}).backward()",
-                  f"print(x0.grad)  # expected {self.expected!r}: both uses ({self.alone!r} from {self.op} alone)"]
-        return "\n".join(lines)
+        return Reproducer(engine).leaves(self.operands).line(
+            f"({ref.format('x0', repr(self.constant))}).backward()",
+            f"print(x0.grad)  # {self.held!r}: one use so far",
+            f"({self.call(engine)}).backward()",
+            f"print(x0.grad)  # expected {self.expected!r}: both uses ({self.alone!r} from {self.op} alone)").text()
+
+    def cause(self, engine: EngineUnderTest, consequences: tuple[str, ...] = ()) -> Cause:
+        return Cause(op=self.op, kind="accumulation", severity="wrong", summary=self.summary(engine),
+                     reproducer=self.reproducer(engine), relative_error=self.relative_error, operands=self.operands,
+                     param=self.param, consequences=consequences)
 
 
 def ordinary_point(spec: OpSpec) -> tuple[tuple[float, ...], Any]:
@@ -124,3 +129,18 @@ def two_roots(engine: EngineUnderTest, op: str, reference: tuple[str, float] | N
     if not all(math.isfinite(v) for v in (alone, held, got)) or alone == 0.0:
         return None
     return TwoRoots(op, operands, param, reference[0], reference[1], held, alone, got)
+
+
+def accumulation_cause(engine: EngineUnderTest, check: TwoRoots, reference: tuple[str, float]) -> Cause | None:
+    """The cause when the op of ``check`` overwrites its operand's gradient, or None: the op's own, or
+    that of a primitive it is built from and calls, which overwrites too (the op is its consequence)."""
+    if check.ok:
+        return None
+    op = check.op
+    probe = Probe(op, check.operands, check.param)
+    steps = dict.fromkeys(s.op for s in primitive_steps(probe) if engine.supports(REGISTRY[s.op]))
+    for step in steps:
+        inner = two_roots(engine, step, reference)
+        if inner is not None and not inner.ok and calls_primitive(engine, probe, step):
+            return inner.cause(engine, consequences=(op,))
+    return check.cause(engine)

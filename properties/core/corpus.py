@@ -4,8 +4,8 @@ Every entry is one JSON file that ``properties/test_regression.py`` replays
 deterministically (``pytest -m regression``); ``python -m properties.fuzz``
 adds the failures it finds.  An entry::
 
-    {"format": 1,
-     "property": "gradient",                      # the check: forward | gradient | torch
+    {"format": 2,
+     "check": "gradient",                         # the check: forward | gradient | torch
      "expression": {"n_inputs": 1, "nodes": [     # reference.expression.Expression.to_json()
          {"input": 0},                            # also {"const": "0x1.8p+1"}
          {"op": "sin", "args": [0]}]},            # and {"op": "pow", "args": [0], "param": "0x1.8p+1"}
@@ -18,8 +18,8 @@ adds the failures it finds.  An entry::
 Every float (inputs, constants, params, oracle values) is ``float.hex()`` text.
 Nothing in a corpus file is ever evaluated as code: it is parsed and validated
 field by field, and a bad file raises :class:`CorpusError` naming the file and
-the field.  File names are ``<property>-<sha256[:12]>.json`` of the canonical
-JSON of property, expression and inputs, so the same case is stored once however
+the field.  File names are ``<check>-<sha256[:12]>.json`` of the canonical
+JSON of check, expression and inputs, so the same case is stored once however
 often (and by however many processes) it is found; writes are atomic.
 """
 
@@ -34,13 +34,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from properties.strategies import Case
-from reference.expression import Expression, hex_float
+from reference.expression import Case, Expression, hex_float
 
-FORMAT = 1
-PROPERTIES = ("forward", "gradient", "torch")
-_FIELDS = {"format", "property", "expression", "inputs", "engine", "oracle", "date", "note"}
-_REQUIRED = ("format", "property", "expression", "inputs", "engine", "date", "note")
+FORMAT = 2  # format 1 named the check "property": it is read as format 2
+CHECKS = ("forward", "gradient", "torch")
+_FIELDS = {"format", "check", "expression", "inputs", "engine", "oracle", "date", "note"}
+_REQUIRED = ("format", "check", "expression", "inputs", "engine", "date", "note")
 _ENGINE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 
 
@@ -56,7 +55,7 @@ class CorpusError(ValueError):
 
 
 def _oracle_json(oracles: Any, n_inputs: int) -> dict | None:
-    """From a :class:`properties.checks.Oracles` (mpmath's value and best gradient) or a
+    """From a :class:`properties.core.checks.Oracles` (mpmath's value and best gradient) or a
     dict {"value": float, "gradient": [float, ...]}."""
     if oracles is None:
         return None
@@ -67,14 +66,14 @@ def _oracle_json(oracles: Any, n_inputs: int) -> dict | None:
     return {"value": float(value).hex(), "gradient": [float(g).hex() for g in gradient]}
 
 
-def entry_from_case(case: Case, property: str, engine_name: str, oracles: Any = None, note: str = "",
+def entry_from_case(case: Case, check: str, engine_name: str, oracles: Any = None, note: str = "",
                     date: str | None = None) -> dict:
-    """A corpus entry for ``case`` failing (or guarding) the check ``property``."""
-    if property not in PROPERTIES:
-        raise ValueError(f"property must be one of {PROPERTIES}, got {property!r}")
+    """A corpus entry for ``case`` failing (or guarding) ``check``."""
+    if check not in CHECKS:
+        raise ValueError(f"check must be one of {CHECKS}, got {check!r}")
     entry = {
         "format": FORMAT,
-        "property": property,
+        "check": check,
         "expression": case.expression.to_json(),
         "inputs": [float(x).hex() for x in case.inputs],
         "engine": engine_name,
@@ -98,9 +97,9 @@ def validate(entry: Any, source: str | os.PathLike | None = None) -> None:
         if field not in entry:
             raise CorpusError(source, field, "missing")
     if entry["format"] != FORMAT or type(entry["format"]) is not int:
-        raise CorpusError(source, "format", f"unsupported format {entry['format']!r} (this suite reads {FORMAT})")
-    if entry["property"] not in PROPERTIES:
-        raise CorpusError(source, "property", f"must be one of {', '.join(PROPERTIES)}, got {entry['property']!r}")
+        raise CorpusError(source, "format", f"unsupported format {entry['format']!r} (this suite reads {FORMAT} and 1)")
+    if entry["check"] not in CHECKS:
+        raise CorpusError(source, "check", f"must be one of {', '.join(CHECKS)}, got {entry['check']!r}")
     if not isinstance(entry["engine"], str) or not _ENGINE.fullmatch(entry["engine"]):
         raise CorpusError(source, "engine", f"must be MODULE:ATTR, got {entry['engine']!r}")
     try:
@@ -171,9 +170,10 @@ def dumps(entry: dict) -> str:
 
 
 def file_name(entry: dict) -> str:
-    """``<property>-<hash12>.json``: the hash covers what is checked, not the note, engine or date."""
-    key = {"property": entry["property"], "expression": entry["expression"], "inputs": entry["inputs"]}
-    return f"{entry['property']}-{hashlib.sha256(_canonical(key).encode()).hexdigest()[:12]}.json"
+    """``<check>-<hash12>.json``: the hash covers what is checked, not the note, engine or date (under
+    format 1's key for the check, so that a case found again is the same file)."""
+    key = {"property": entry["check"], "expression": entry["expression"], "inputs": entry["inputs"]}
+    return f"{entry['check']}-{hashlib.sha256(_canonical(key).encode()).hexdigest()[:12]}.json"
 
 
 def save(entry: dict, directory: str | os.PathLike) -> Path:
@@ -215,7 +215,16 @@ def load(path: str | os.PathLike) -> dict:
         entry = json.loads(text)
     except json.JSONDecodeError as error:
         raise CorpusError(path, "(file)", f"not valid JSON: {error}") from None
+    entry = upgraded(entry)
     validate(entry, path)
+    return entry
+
+
+def upgraded(entry: Any) -> Any:
+    """A format 1 entry as format 2 (the check was named "property"); anything else as it is."""
+    if isinstance(entry, dict) and entry.get("format") == 1 and "property" in entry and "check" not in entry:
+        entry = {("check" if key == "property" else key): value for key, value in entry.items()}
+        entry["format"] = FORMAT
     return entry
 
 
@@ -234,5 +243,5 @@ def load_all(directory: str | os.PathLike) -> list[tuple[Path, dict | CorpusErro
     return results
 
 
-__all__ = ["CorpusError", "PROPERTIES", "case_from_entry", "entry_from_case", "file_name", "load", "load_all",
+__all__ = ["CorpusError", "CHECKS", "case_from_entry", "entry_from_case", "file_name", "load", "load_all",
            "save", "validate"]

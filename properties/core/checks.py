@@ -1,6 +1,6 @@
 """The comparisons behind the properties, and the failure reports.
 
-For one :class:`~properties.strategies.Case`, :func:`oracles` evaluates the
+For one :class:`~reference.expression.Case`, :func:`oracles` evaluates the
 expression on the engine under test, on torch and in mpmath, and derives
 from the computation how far a correct float64 engine may be from the truth
 (:mod:`reference.error_bounds`).  Each ``*_mismatches`` function compares one
@@ -26,8 +26,9 @@ from reference.backends import EngineRaised, Evaluation, evaluate_torch
 from reference.domains import UNIT_ROUNDOFF
 from reference.error_bounds import ErrorBounds, IllConditioned, error_bounds
 from reference.mp_backend import DEFAULT_DPS, MPEvaluation, OutOfDomain, mp_gradient, mp_value
-from properties.engine_under_test import EngineUnderTest
-from properties.strategies import Case
+from reference.expression import Case
+from properties.core.engine_under_test import EngineUnderTest
+from properties.core.reproducers import function
 
 SAFETY = 2.0  # the bounds are first order in u; this covers the neglected higher-order terms
 VACUOUS = 1e300  # a bound this large admits any float: the point cannot be judged
@@ -37,13 +38,14 @@ MAX_SOURCE_LINES = 30  # a report shows at most this much of an expression's sou
 class CheckFailure(AssertionError):
     """The engine disagrees with an oracle by more than a correct engine could.
 
-    ``case`` (what failed, when the check knows it) and ``engine`` let blame find the op at
-    fault; ``cause`` is what it found (:class:`properties.blame.Cause`), set by the plugin."""
+    ``label`` names the comparison ("gradient vs mpmath", "wide sum"); ``case`` (what failed, when
+    the check knows it) and ``engine`` let blame find the op at fault; ``cause`` is what it found
+    (:class:`properties.diagnosis.causes.Cause`), set by the plugin."""
 
-    def __init__(self, message: str, *, check: str | None = None, case: Any = None,
+    def __init__(self, message: str, *, label: str | None = None, case: Any = None,
                  engine: EngineUnderTest | None = None, mismatch: "Mismatch | None" = None):
         super().__init__(message)
-        self.check, self.case, self.engine, self.mismatch = check, case, engine, mismatch
+        self.label, self.case, self.engine, self.mismatch = label, case, engine, mismatch
         self.cause = None
 
 
@@ -59,7 +61,7 @@ class Skip(Exception):
 class Mismatch:
     """One number the engine got wrong (or could not compute)."""
 
-    check: str  # "forward value vs mpmath", "gradient vs mpmath", "engine vs torch"
+    label: str  # the comparison: "forward value vs mpmath", "gradient vs mpmath", "engine vs torch"
     component: Any  # "value", or the input index k of d f / d x_k
     engine: float | None  # None: the engine raised
     expected: float
@@ -128,6 +130,15 @@ class Oracles:
         error = float(mp.gradient_error[k])
         return mp.kink[k] or error <= max(self.bounds.gradient[k], 1e-3 * UNIT_ROUNDOFF * abs(float(mp.gradient[k])))
 
+    def expected_gradient(self, k: int) -> tuple[float, float, str]:
+        """What a reproducer holds d f / d x_k to: the truth and its allowance, or at a kink (where no
+        derivative exists) torch's convention; and a note saying which."""
+        if self.mp is not None and self.mp.kink[k] and self.torch is not None:
+            return float(self.torch.gradient[k]), self.gradient_allowed(k, "torch"), "at a kink: torch's convention"
+        if self.mp is not None:
+            return float(self.truth(k)[0]), self.gradient_allowed(k), ""
+        return float(self.analytic(k)), self.gradient_allowed(k), ""
+
     def gradient_allowed(self, k: int, against: str = "mpmath") -> float:
         if against == "torch":
             return 2 * SAFETY * self.bounds.gradient[k]
@@ -163,10 +174,10 @@ def oracles(case: Case, engine: EngineUnderTest, *, dps: int = DEFAULT_DPS, boun
 # ----- comparisons ----------------------------------------------------------------------
 
 
-def raised_mismatch(o: Oracles, check: str) -> Mismatch | None:
+def raised_mismatch(o: Oracles, label: str) -> Mismatch | None:
     if o.error is None:
         return None
-    return Mismatch(check, "value" if o.error.phase == "forward" else 0, None, float(o.true_value), 0.0)
+    return Mismatch(label, "value" if o.error.phase == "forward" else 0, None, float(o.true_value), 0.0)
 
 
 def forward_mismatches(o: Oracles) -> list[Mismatch]:
@@ -241,7 +252,7 @@ def _check(o: Oracles, mismatches: list[Mismatch]) -> list[str]:
     __tracebackhide__ = True  # the report says it all
     if mismatches:
         first = mismatches[0]
-        raise CheckFailure(report(o, first), check=first.check, case=o.case, engine=o.engine, mismatch=first)
+        raise CheckFailure(report(o, first), label=first.label, case=o.case, engine=o.engine, mismatch=first)
     notes, o.notes[:] = list(o.notes), []
     return notes
 
@@ -282,8 +293,8 @@ def clipped_source(text: str, limit: int = MAX_SOURCE_LINES) -> str:
 def headline(m: Mismatch, o: Oracles) -> str:
     if m.engine is None:
         phase = o.error.phase if o.error is not None else "forward"
-        return f"{m.check} FAILED: the engine raised in {phase}: {type(o.error.error).__name__}: {o.error.error}"
-    return f"{m.check} FAILED: {m.what} differs from {m.against}"
+        return f"{m.label} FAILED: the engine raised in {phase}: {type(o.error.error).__name__}: {o.error.error}"
+    return f"{m.label} FAILED: {m.what} differs from {m.against}"
 
 
 def report(o: Oracles, m: Mismatch, *, full_reproducer: bool = True) -> str:
@@ -320,36 +331,17 @@ def report(o: Oracles, m: Mismatch, *, full_reproducer: bool = True) -> str:
 
 def reproducer(o: Oracles, against: str = "mpmath") -> str:
     """A standalone script that shows the disagreement on the engine under test."""
-    case = o.case
-    n = case.expression.n_inputs
+    n = o.case.expression.n_inputs
+    r = function(o.engine, o.engine.source(o.case.expression), o.case.inputs)
     if against == "torch":
-        value, gradient = o.torch.value, list(o.torch.gradient)
-        source = "torch (float64 autograd)"
+        value, gradient, source = o.torch.value, list(o.torch.gradient), "torch (float64 autograd)"
     else:
         value, gradient = float(o.true_value), [o.truth(k)[0] if o.mp is not None else o.analytic(k) for k in range(n)]
-        source = f"mpmath ({DEFAULT_DPS} digits)"
-    allowed_value = o.value_allowed(against)
-    allowed_gradient = [o.gradient_allowed(k, against) for k in range(n)]
-    return "\n".join([
-        o.engine.import_line,
-        "",
-        o.engine.source(case.expression),
-        "",
-        f"inputs = {list(case.inputs)!r}  # exact: {[x.hex() for x in case.inputs]}",
-        "leaves = [Value(x) for x in inputs]",
-        "out = f(*leaves)",
-        "out.backward()",
-        f"expected_value = {value!r}  # {source}",
-        f"expected_grad = {gradient!r}",
-        f"allowed_value = {allowed_value!r}  # derived from the computation (gradproof's error analysis)",
-        f"allowed_grad = {allowed_gradient!r}",
-        'print("value", out.data, "expected", expected_value, "error", abs(out.data - expected_value), "allowed", allowed_value)',
-        "for k, leaf in enumerate(leaves):",
-        '    print(f"d/dx{k}", leaf.grad, "expected", expected_grad[k], "error", abs(leaf.grad - expected_grad[k]), "allowed", allowed_grad[k])',
-        "assert abs(out.data - expected_value) <= allowed_value, 'forward value'",
-        "for k, leaf in enumerate(leaves):",
-        "    assert abs(leaf.grad - expected_grad[k]) <= allowed_grad[k], f'gradient of x{k}'",
-    ])
+        source = f"mpmath, {DEFAULT_DPS} digits; allowed: derived from the computation"
+    r.expect("value", "out.data", value, o.value_allowed(against), source)
+    for k in range(n):
+        r.expect(f"d out / d x{k}", f"leaves[{k}].grad", gradient[k], o.gradient_allowed(k, against))
+    return r.text()
 
 
 def judge(case: Case, engine: EngineUnderTest, *checks) -> list[str]:
@@ -371,3 +363,6 @@ def judge_example(case: Case, engine: EngineUnderTest, *checks) -> None:
         reject()
     for reason in sorted(set(reasons)):
         event(reason)
+
+
+CHECKS = {"forward": check_forward, "gradient": check_gradient, "torch": check_torch}  # what a corpus entry names

@@ -1,15 +1,9 @@
 """Which ``Value`` class the suite verifies, which registry ops it has, and under which names.
 
-Selected with ``pytest --engine MODULE:ATTR``, the ``GRADPROOF_ENGINE``
-environment variable, or ``engine = "MODULE:ATTR"`` in the ``[tool.gradproof]``
-table of the project's pyproject.toml; the default is ``engine:Value`` (this
-project's own engine, when run from its checkout).
-
-An engine may spell an op differently (``ln`` for ``log``): an *alias*
-``log=ln`` makes every property call ``x.ln()`` where the registry says
-``x.log()``, and print it so in every reproducer.  Aliases come from
-``--alias OP=METHOD`` (repeatable), ``GRADPROOF_ALIASES="log=ln,relu=reLU"``
-and ``[tool.gradproof] aliases = {log = "ln"}``.
+Given as ``MODULE:ATTR`` or as the class itself (:mod:`properties.core.config` resolves which).
+An engine may spell an op differently (``ln`` for ``log``): an *alias* ``log=ln`` makes every
+property call ``x.ln()`` where the registry says ``x.log()``, and print it so in every
+reproducer.
 
 Results are judged by what they can do, not by their class: any object with
 ``.data``, ``.grad`` and ``.backward()`` is a value of the engine (an engine
@@ -22,42 +16,18 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
-import os
-import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 
+from properties.core.config import DEFAULT_ENGINE, Config, ConfigError
 from reference.backends import VALUE_ATTRIBUTES, evaluate_engine, qualified_name
+from reference.domains import Params, fixed
 from reference.ops import REGISTRY, OpSpec
 
-ENV_VAR = "GRADPROOF_ENGINE"
-ALIAS_ENV_VAR = "GRADPROOF_ALIASES"
-DEFAULT_ENGINE = "engine:Value"
-_METHOD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-
-class EngineSpecError(ValueError):
-    """The engine named by --engine / GRADPROOF_ENGINE (or an alias) cannot be used."""
-
-
-def parse_aliases(items: Iterable[str], where: str = "--alias") -> dict[str, str]:
-    """``["log=ln", "relu=reLU"]`` (or comma-separated items) as {registry op: method name}."""
-    aliases: dict[str, str] = {}
-    for item in items:
-        for part in str(item).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            op, sep, method = (s.strip() for s in part.partition("="))
-            if not sep or not op or not method:
-                raise EngineSpecError(f"{where} {part!r}: expected OP=METHOD, e.g. log=ln")
-            if op not in REGISTRY:
-                raise EngineSpecError(f"{where} {part!r}: {op!r} is not a registry op; registered: {', '.join(REGISTRY)}")
-            if not _METHOD_NAME.fullmatch(method):
-                raise EngineSpecError(f"{where} {part!r}: {method!r} is not a method name")
-            aliases[op] = method
-    return aliases
+class EngineSpecError(ConfigError):
+    """The engine (or an alias) cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +43,16 @@ class EngineUnderTest:
     @property
     def alias_map(self) -> dict[str, str]:
         return dict(self.aliases)
+
+    @property
+    def params(self) -> dict[str, Params]:
+        """The params of the ops whose method takes none (``x.leaky_relu()``): the engine's own."""
+        return {op: fixed(param) for op, param in self.fixed_params}
+
+    def edge_params(self, spec: OpSpec) -> tuple:
+        """The params ``spec`` is tested at on its edges: the registry's, or the engine's own."""
+        own = dict(self.fixed_params)
+        return (own[spec.name],) if spec.name in own else spec.edge_params
 
     def method(self, spec: OpSpec) -> str:
         """The name this engine's op is reached by: the alias if one is given, else the registry's
@@ -168,9 +148,8 @@ class EngineUnderTest:
         return evaluate_engine(self.value_type, expression, list(inputs), self.calls)
 
 
-def load_engine(name: str | None = None, aliases: Mapping[str, str] | None = None) -> EngineUnderTest:
-    """Import MODULE:ATTR (default: $GRADPROOF_ENGINE, else this project's engine)."""
-    name = name or os.environ.get(ENV_VAR) or DEFAULT_ENGINE
+def load_engine(name: str, aliases: Mapping[str, str] | None = None) -> EngineUnderTest:
+    """The engine at MODULE:ATTR."""
     module_name, sep, attr = name.partition(":")
     if not sep or not module_name or not attr:
         raise EngineSpecError(f"engine must be given as MODULE:ATTR (e.g. micrograd.engine:Value), got {name!r}")
@@ -183,6 +162,12 @@ def load_engine(name: str | None = None, aliases: Mapping[str, str] | None = Non
         if not hasattr(obj, part):
             raise EngineSpecError(f"module {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
+    return engine_of(obj, aliases, name)
+
+
+def engine_of(obj: Any, aliases: Mapping[str, str] | None = None, name: str | None = None) -> EngineUnderTest:
+    """The engine whose values are instances of the class ``obj``."""
+    name = name or f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', repr(obj))}"
     if not isinstance(obj, type):
         raise EngineSpecError(f"{name} is a {type(obj).__name__}, not a class")
     try:
@@ -197,9 +182,17 @@ def load_engine(name: str | None = None, aliases: Mapping[str, str] | None = Non
         if not callable(getattr(obj, method, None)):
             raise EngineSpecError(f"alias {op}={method}: {name} has no method {method!r}")
     engine = EngineUnderTest(name, obj, tuple(sorted(aliases.items())))
-    fixed = tuple((spec.name, _own_param(engine, spec)) for spec in REGISTRY.values()
-                  if spec.param_optional and engine.supports(spec) and not _accepts_param(obj, engine.method(spec)))
-    return replace(engine, fixed_params=fixed) if fixed else engine
+    fixed_params = tuple((spec.name, _own_param(engine, spec)) for spec in REGISTRY.values()
+                         if spec.param_optional and engine.supports(spec) and not _accepts_param(obj, engine.method(spec)))
+    return replace(engine, fixed_params=fixed_params) if fixed_params else engine
+
+
+def from_config(config: Config) -> EngineUnderTest:
+    """The engine ``config`` names (its ops modules imported first)."""
+    config.import_ops_modules()
+    if isinstance(config.engine, str):
+        return load_engine(config.engine, config.aliases)
+    return engine_of(config.engine, config.aliases)
 
 
 def _accepts_param(value_type: type, method: str) -> bool:
@@ -223,42 +216,3 @@ def _own_param(engine: EngineUnderTest, spec: OpSpec) -> Any:
     except Exception:
         pass
     return spec.default_param
-
-
-def restrict_params(engine: EngineUnderTest) -> None:
-    """Make the registry draw only the params ``engine`` can take: an op whose method takes no
-    param (``x.leaky_relu()``) is verified at the engine's own fixed param."""
-    for op, param in engine.fixed_params:
-        spec = REGISTRY[op]
-        REGISTRY[op] = replace(spec, params=lambda draw, p=param: p, edge_params=(param,))
-
-
-_current: EngineUnderTest | None = None
-
-
-def select_engine(name: str | None = None, aliases: Mapping[str, str] | None = None) -> EngineUnderTest:
-    """Make MODULE:ATTR the engine that :func:`current_engine` returns (the plugin calls this)."""
-    global _current
-    if aliases is None:
-        aliases = parse_aliases([os.environ.get(ALIAS_ENV_VAR, "")], ALIAS_ENV_VAR)
-    _current = load_engine(name, aliases)
-    restrict_params(_current)
-    return _current
-
-
-def current_engine() -> EngineUnderTest:
-    """The engine the properties verify: the one selected, else $GRADPROOF_ENGINE or the default."""
-    return _current if _current is not None else select_engine()
-
-
-_focus: str | None = None
-
-
-def focus_on(op: str | None) -> None:
-    """Make the composite properties draw expressions that contain ``op`` (pytest --op)."""
-    global _focus
-    _focus = op
-
-
-def focus_op() -> str | None:
-    return _focus

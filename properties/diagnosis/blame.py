@@ -1,0 +1,403 @@
+"""Blame: from a failing example to the op at fault, with a one-op reproducer.
+
+A failing property says *that* an engine is wrong; blame says *where*.  It needs
+nothing from the engine beyond its public ops, ``.data`` and ``.grad``: it
+re-runs each op of the failing expression alone on the engine, at the engine's
+own operand values (the same node twice where the expression used one node
+twice), as the root and then below an upstream factor, and compares each with
+mpmath and torch within that op's own allowance.  In order:
+
+1. **storage**: ``Value(x).data`` is ``x``.
+2. **the harness**: ``*`` (which applies the upstream factor) and ``+`` (which the
+   graph probes use) alone, two operands and one operand twice; a fault in them
+   is blamed on them (``x + x`` wrong while ``x + y`` is right: accumulation).
+3. **the graph**: a chain and two diamonds of verified ``*`` and ``+``, and ``x0 * x1 + x2 * x3``
+   with equal terms.  A traversal bug breaks every chain, including the ones an engine builds
+   internally (``a - b`` as ``a + (-b)``), so it is found before any op is blamed; a backward
+   that tells nodes apart by value (a visited set of ``.data``) never runs one term's step.
+4. **forward**: the first node (in creation order) whose value differs from its op
+   applied, in mpmath, to the engine's own operand values; or that raised.
+5. **derivative**: the first edge in backward order whose contribution differs from
+   the true partial at the engine's operand values times an upstream factor (the
+   engine's own upstream gradient there); or the op whose backward raised.
+6. **traversal or accumulation**: every op is right alone, yet a node's gradient
+   is not the sum of its uses: the node and how (overwritten, counted twice,
+   propagated before all uses were added, never propagated).
+
+A faulty primitive makes the ops built on it fail too: when an op fails alone,
+the primitives it is commonly built from (the registry's ``built_from``: ``a - b``
+from ``-b`` and ``+``, ``a / b`` from ``b ** -1`` and ``*``) are probed at the values
+it would give them, and a failing primitive is blamed instead, the op listed as
+its consequence.  A crash that follows a wrong value is blamed on the wrong value
+(forward values are checked first).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from properties.core.engine_under_test import EngineUnderTest
+from properties.core.reproducers import recursion, storage
+from properties.diagnosis.causes import WRONG, Cause, severity
+from properties.diagnosis.graph import (
+    graph_probes, graph_reproducer, grad_of, node_name, number, partial_values, true_partial, twin, upstream_of,
+)
+from properties.diagnosis.primitives import calls_primitive, primitive_steps
+from properties.diagnosis.accumulation import ordinary_point, two_roots
+from properties.diagnosis.probes import Outcome, Probe, cause_from, close, run_probe
+from reference.backends import is_value
+from reference.expression import Case, Expression, Function, Node, trace
+from reference.mp_backend import mp_scalar_type
+from reference.ops import REGISTRY
+
+HARNESS_POINTS = (1.5, -2.75, 0.625)  # where the harness ops are verified
+MAX_NODE_PROBES = 300  # distinct ops probed per example (a wide sum has thousands)
+
+
+@dataclass
+class Diagnosis:
+    engine: EngineUnderTest
+    cache: dict = field(default_factory=dict)
+
+    def probe(self, probe: Probe, **kw) -> Outcome:
+        return run_probe(self.engine, probe, cache=self.cache, **kw)
+
+    # -- 1. storage --
+    def storage(self, values: Iterable[float]) -> Cause | None:
+        for x in list(values)[:8] + [0.1, 1 / 3, 1e-300, 123456.789]:
+            try:
+                stored = self.engine.value_type(x).data
+            except Exception:
+                continue
+            if stored != x and not (x != x):
+                try:
+                    stored = float(stored)
+                except (TypeError, ValueError):
+                    pass
+                rel = abs(stored - x) / abs(x) if x else math.inf
+                summary = (f"storage: Value({x!r}).data is {stored!r}: the engine does not keep float64 values "
+                           f"(relative error {rel:.2g})")
+                return Cause(op=None, kind="forward", severity=severity(rel, stored, x), summary=summary,
+                             reproducer=storage(self.engine, x), relative_error=rel, operands=(x,))
+        return None
+
+    # -- 2. the harness --
+    def verify(self, op: str) -> Cause | None:
+        """``op`` alone at ordinary points, as the root: two operands, then one operand twice
+        (accumulation).  Below an upstream factor it is a graph of two ops: the graph probes see that."""
+        spec = REGISTRY[op]
+        if not self.engine.supports(spec):
+            return None
+        a, b, c = HARNESS_POINTS
+        for probe in (Probe(op, (a, b)), Probe(op, (b, c))):
+            outcome = self.probe(probe)
+            if outcome.failed:
+                return cause_from(self.engine, outcome)
+        same = self.probe(Probe(op, (a,), same=True))
+        if same.failed:
+            return cause_from(self.engine, same, "accumulation" if same.kind == "derivative" else None)
+        return None
+
+    # -- 3. the graph --
+    def graph(self, ops: list[str]) -> Cause | None:
+        """A chain and two diamonds of verified ops, each checked node by node."""
+        for expression, inputs in graph_probes(ops):
+            cause = self.analyse(Case(expression, inputs), probes=False)
+            if cause is not None:
+                return cause
+        return None
+
+    # -- 4.-6. one example --
+    def analyse(self, case: Case, *, probes: bool = True) -> Cause | None:
+        expression, inputs = case.expression, case.inputs
+        self._case = case
+        engine = self.engine
+        try:
+            leaves = [engine.value_type(float(x)) for x in inputs]
+        except Exception:
+            return None
+        values = partial_values(expression, leaves, engine)
+        order = list(expression._creation_order)
+        root = values.get(len(expression.nodes) - 1)
+        backward_raised = False
+        if is_value(root):  # backward first: a recursion is the graph's, whatever the values
+            try:
+                root.backward()
+            except RecursionError:
+                summary = (f"backward recurses: RecursionError on a graph {expression.depth()} ops deep "
+                           "(Python's limit is 1000)")
+                return Cause(op=None, kind="traversal", severity="crash", summary=summary,
+                             reproducer=recursion(engine), case=case)
+            except Exception:
+                backward_raised = True
+        if probes:
+            cause = self._forward(expression, order, values)
+            if cause is not None:
+                return cause
+        if not is_value(root):
+            return None
+        if backward_raised:
+            return self._derivatives(expression, order, values) if probes else None
+        if probes:
+            cause = self._derivatives(expression, order, values)
+            if cause is not None:
+                return cause
+        return self._accumulation(expression, order, values)
+
+    def _operands(self, expression: Expression, i: int, values: dict) -> Probe | None:
+        """The probe for node i at the engine's own operand values."""
+        node = expression.nodes[i]
+        spec = REGISTRY[node.op]
+        args = [number(values.get(a)) for a in node.args]
+        if any(v is None or not math.isfinite(v) for v in args):
+            return None
+        if not spec.operand_domains(node.param)[0].contains(args[0]) or (
+                spec.arity == 2 and not spec.second_domain(args[0], node.param).contains(args[1])):
+            return None  # the engine's operands are outside the op's domain: an earlier value is at fault
+        if spec.arity == 2 and node.args[0] == node.args[1]:
+            return Probe(node.op, (args[0],), node.param, same=True)
+        if spec.arity == 2 and expression.nodes[node.args[1]].const is not None:
+            return Probe(node.op, (args[0],), node.param, constant=args[1])
+        return Probe(node.op, tuple(args), node.param)
+
+    def _forward(self, expression: Expression, order: list[int], values: dict) -> Cause | None:
+        """The first op whose value is wrong alone, in creation order, or the op that raised."""
+        for count, i in enumerate(order):
+            if count >= MAX_NODE_PROBES:
+                break
+            probe = self._operands(expression, i, values)
+            if probe is None:
+                break
+            outcome = self.probe(probe, gradient=False)
+            if outcome.failed:
+                return self._root_cause(outcome)
+            if i not in values:  # the engine raised here, but not alone: nothing more to learn forward
+                break
+        return None
+
+    def _derivatives(self, expression: Expression, order: list[int], values: dict) -> Cause | None:
+        """The first edge, in backward order, that is wrong alone (at the root, then below an upstream
+        factor: the engine's own upstream gradient there) or whose backward raises alone."""
+        for count, i in enumerate(reversed(order)):
+            if count >= MAX_NODE_PROBES:
+                break
+            probe = self._operands(expression, i, values)
+            if probe is None:
+                continue
+            outcome = self.probe(probe)
+            if not outcome.failed and self._has_mul():
+                outcome = self.probe(replace(probe, upstream=upstream_of(values.get(i))))
+            if outcome.failed:
+                return self._root_cause(outcome)
+        return None
+
+    def _has_mul(self) -> bool:
+        return self.engine.supports(REGISTRY["mul"]) and self.cache.get("mul verified", True)
+
+    def _root_cause(self, outcome: Outcome, chain: tuple[str, ...] = ()) -> Cause:
+        """The cause of a failing op probe, or of the primitive it is built from."""
+        cause = cause_from(self.engine, outcome)
+        probe = outcome.probe
+        if probe.same:  # x * x wrong: is x * y at the same values right?
+            two = self.probe(replace(probe, operands=probe.operands * 2, same=False), value=outcome.kind == "forward")
+            if not two.failed and outcome.kind == "derivative":
+                cause = cause_from(self.engine, outcome, "accumulation")
+        for step in primitive_steps(probe):
+            if not self.engine.supports(REGISTRY[step.op]) or step.op in chain + (probe.op,):
+                continue
+            inner = self.probe(step, gradient=outcome.kind != "forward")
+            if inner.failed and inner.kind in (outcome.kind, "crash", "forward") and self._calls(probe, step.op):
+                return self._root_cause(inner, chain + (probe.op,)).with_consequence(probe.op)
+        return cause
+
+    def _calls(self, probe: Probe, primitive: str) -> bool:
+        """Does the engine's op, at this probe, call the engine's method for ``primitive`` (micrograd's
+        ``a - b`` calls ``-b``)?  Only then can the failing primitive be its cause: an ``a - b``
+        with a wrong backward of its own, or a ``c / x`` computed as ``c * x ** -1`` when ``/``
+        fails, has a bug of its own.  Where the engine's class cannot be watched: yes."""
+        key = ("calls", probe, primitive)
+        if key not in self.cache:
+            self.cache[key] = calls_primitive(self.engine, probe, primitive)
+        return self.cache[key]
+
+    def _accumulation(self, expression: Expression, order: list[int], values: dict) -> Cause | None:
+        """Every op is right alone: the first node (root first) whose gradient is not the sum of its uses."""
+        uses: dict[int, list[tuple[int, int]]] = {}
+        for i in order:
+            for position, a in enumerate(expression.nodes[i].args):
+                uses.setdefault(a, []).append((i, position))
+        root = len(expression.nodes) - 1
+        nodes_root_first = [root] + [i for i in reversed(order) if i != root]
+        nodes_root_first += [i for i in range(expression.n_inputs) if i not in nodes_root_first]
+        for p in nodes_root_first[1:]:
+            node = expression.nodes[p]
+            if node.const is not None or p not in uses:
+                continue
+            obj = values.get(p)
+            if not is_value(obj):
+                continue
+            contributions, partials = [], []
+            for user, position in uses[p]:
+                partial = true_partial(expression, user, position, values)
+                upstream = grad_of(values.get(user))
+                if partial is None or upstream is None:
+                    contributions = None
+                    break
+                contributions.append(upstream * partial)
+                partials.append(partial)
+            actual = grad_of(obj)
+            if contributions is None or actual is None:
+                continue
+            expected = math.fsum(contributions)
+            scale = math.fsum(abs(c) for c in contributions)
+            if abs(actual - expected) <= 1e-7 * scale + 1e-300:
+                continue
+            upstreams = [grad_of(values.get(user)) for user, _ in uses[p]]
+            if close(actual, math.fsum(partials), 1e-7) and any(not close(g, 1.0) for g in upstreams):
+                return self._ignoresupstream_of(expression, p, uses[p], values, upstreams)
+            return self._graph_cause(expression, p, actual, contributions, uses[p], values)
+        return None
+
+    _case: Any = None  # the example being analysed
+
+    def _graph_cause(self, expression, p, actual, contributions, uses, values) -> Cause:
+        name = node_name(expression, p, self.engine.templates)
+        expected = math.fsum(contributions)
+        rel = abs(actual - expected) / abs(expected) if expected else math.inf
+        ops = sorted({expression.nodes[u].op for u, _ in uses})
+        single = [k for k, c in enumerate(contributions) if close(actual, c, 1e-7)]
+        overwriting = [op for op in ops if self._overwrites(op)] if len(contributions) > 1 and single else []
+        if overwriting:  # one use's contribution replaced the others', and an op does that alone
+            kind, how = "accumulation", "overwritten: it holds the contribution of one use, not the sum of all"
+            op = overwriting[0] if len(overwriting) < len(self.engine.ops) else None
+        elif close(actual, 0.0) or actual == 0.0:
+            kind, how, op = "traversal", "never propagated: backward did not reach it", None
+            for node in [u for u, _ in uses] + [p]:  # the use whose backward never ran, or p itself
+                same = twin(expression, node, values, self.engine.templates)
+                if same is not None:
+                    how += (f" ({node_name(expression, node, self.engine.templates)} and {same} hold the same value, "
+                            f"{number(values[node])!r}: "
+                            "backward seems to tell nodes apart by value, e.g. a visited set of .data or a "
+                            "__hash__/__eq__ on .data)")
+                    break
+        elif any(close(actual, expected + c, 1e-7) for c in contributions) or close(actual, 2 * expected, 1e-7):
+            kind, how, op = "traversal", "counted twice: a use was propagated more than once", None
+        else:
+            kind, how, op = "traversal", "propagated before all of its uses were added", None
+        where = "in the graph of the reproducer" if len(expression.source().splitlines()) <= 8 else "in the example"
+        summary = (f"{op + ', ' if op else ''}{kind}: the gradient of {name} {where} is {actual!r}, but the sum of its "
+                   f"{len(contributions)} use(s) is {expected!r}: {how}")
+        if op:
+            summary += f" ({op}'s backward assigns its operand's gradient instead of adding to it)"
+        return Cause(op=op, kind=kind, severity="wrong" if rel > WRONG or not math.isfinite(rel) else "imprecise",
+                     summary=summary, reproducer=graph_reproducer(self.engine, self._case, op), relative_error=rel,
+                     case=self._case)
+
+    def _ignoresupstream_of(self, expression, p, uses, values, upstreams) -> Cause:
+        """A node's gradient is the sum of its uses' local partials alone: their backward drops
+        the upstream gradient.  Blamed on the op of the first such use, with a probe that shows it."""
+        user, _ = next((u for u, g in zip(uses, upstreams) if not close(g, 1.0)), uses[0])
+        probe = replace(self._operands(expression, user, values), upstream=upstream_of(values.get(user)))
+        outcome = self.probe(probe)
+        if outcome.failed:
+            return cause_from(self.engine, outcome)
+        op = expression.nodes[user].op
+        return Cause(op=op, kind="derivative", severity="wrong",
+                     summary=f"{op}, derivative: its backward ignores the upstream gradient",
+                     reproducer=graph_reproducer(self.engine, self._case))
+
+    def _overwrites(self, op: str) -> bool:
+        """Does ``op``'s backward overwrite its operand's gradient instead of adding to it?"""
+        key = ("overwrites", op)
+        if key not in self.cache:
+            self.cache[key] = self._overwrite_probe(op)
+        return self.cache[key]
+
+    def _overwrite_probe(self, op: str) -> bool:
+        """x used by a reference op and by ``op``, each the root of its own one-op graph
+        (properties/accumulation.py): nothing to traverse, so a wrong traversal cannot pass for
+        an overwrite.  Only where the engine does not keep gradients across backward calls is
+        the shared x probed inside one graph, in both orders of creation."""
+        spec = REGISTRY[op]
+        if not self.engine.supports(REGISTRY["mul"]) or not self.engine.supports(spec):
+            return False
+        check = two_roots(self.engine, op)
+        if check is not None:
+            return not check.ok
+        operands, param = ordinary_point(spec)
+        inputs = list(operands)
+        ctx = mp_scalar_type(50).ctx
+        partial = float(spec.partials(ctx, *map(ctx.mpf, inputs), *([] if param is None else [param]))[0])
+        use = Node(op=op, args=(0, 1) if spec.arity == 2 else (0,), param=param)
+        return self._shared_in_one_graph(inputs, use, partial)
+
+    def _shared_in_one_graph(self, inputs: list[float], use: Node, partial: float) -> bool:
+        c = len(inputs)
+        for op_first in (True, False):
+            nodes = [Node(input=k) for k in range(c + 1)]
+            scale = Node(op="mul", args=(0, c))
+            nodes += [use, scale] if op_first else [scale, use]
+            nodes.append(Node(op="add", args=(c + 1, c + 2)))
+            leaves = [self.engine.value_type(v) for v in inputs + [1.25]]
+            try:
+                self.engine.run(Expression(c + 1, tuple(nodes)), leaves).backward()
+                got = float(leaves[0].grad)
+            except Exception:
+                return False
+            if not close(got, partial + 1.25, 1e-9):
+                return True
+        return False
+
+
+def as_cases(case: Any) -> list[Case]:
+    """A case, or several, with Functions traced into Expressions."""
+    out = []
+    for c in case if isinstance(case, (list, tuple)) else [case]:
+        if c is None:
+            continue
+        if isinstance(c.expression, Function):
+            try:
+                c = Case(trace(c.expression, c.inputs), c.inputs)
+            except Exception:
+                continue
+        out.append(c)
+    return out
+
+
+def blame(case: Any, engine: EngineUnderTest) -> Cause | None:
+    """The root cause of ``case`` (a Case, a list of them, Functions included) failing on ``engine``,
+    or None where blame cannot tell (the report then stands on its own)."""
+    cases = as_cases(case)
+    if not cases:
+        return None
+    d = Diagnosis(engine)
+    inputs = [x for c in cases for x in c.inputs]
+    cause = d.storage(inputs)
+    if cause is not None:
+        return cause
+    ops_in_cases = {op for c in cases for op in c.expression.ops()}
+    harness = {op: d.verify(op) for op in ("mul", "add") if engine.supports(REGISTRY[op])}
+    overwrites = [op for op, cause in harness.items() if cause is not None and cause.kind == "accumulation"]
+    if overwrites:
+        if len(overwrites) > 1:  # x * x and x + x both lose a use: backward itself overwrites
+            first = harness[overwrites[0]]
+            return replace(first, op=None, summary=(
+                "accumulation: backward assigns a node's gradient instead of adding to it: "
+                + " and ".join(f"{REGISTRY[op].source.format('x', 'x')}" for op in overwrites)
+                + " have the wrong gradient, while the same ops on two different values are right"))
+        return harness[overwrites[0]]
+    for op, cause in harness.items():
+        if cause is not None and op in ops_in_cases:
+            return cause
+    d.cache["mul verified"] = harness.get("mul") is None
+    verified = [op for op, cause in harness.items() if cause is None]
+    cause = d.graph(verified)
+    if cause is not None:
+        return cause
+    for c in cases:
+        cause = d.analyse(c)
+        if cause is not None:
+            return cause
+    return None

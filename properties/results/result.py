@@ -1,0 +1,44 @@
+"""A run's verdict, as the Python API returns it: the findings, and what was and was not verified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from properties.results.findings import Finding, Findings
+
+
+@dataclass
+class Result:
+    engine: str  # the engine's name (MODULE:ATTR)
+    record: Findings  # everything the run found
+    verified_ops: list[str]
+    skipped_ops: list[str]  # registry ops the engine lacks
+    exit_code: int = 0  # pytest's: 0 all passed, 1 tests failed, 2 interrupted, 3 internal error, 4 usage error
+    json: dict | None = None  # what --findings writes
+
+    @property
+    def findings(self) -> list[Finding]:
+        """One per root cause, in the order they were found."""
+        return self.record.findings
+
+    @property
+    def unexplained(self) -> list[tuple[str, str]]:
+        """Failing tests that no cause explains: (test, the first line of its report)."""
+        return list(self.record.unexplained)
+
+    @property
+    def unverified_ops(self) -> list[str]:
+        """The engine's ops that no spec covers (the coverage gate)."""
+        return list(self.record.unverified)
+
+    @property
+    def ok(self) -> bool:
+        """The run finished with no finding, nothing unexplained and nothing unverified."""
+        return self.exit_code in (0, 1) and not self.record and not self.record.unverified
+
+    def lines(self) -> list[str]:
+        """The terminal summary of the findings."""
+        return self.record.lines(self.engine, self.record.failed)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())

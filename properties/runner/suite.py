@@ -1,0 +1,88 @@
+"""The core: the suite's properties run on an engine given as an object, the findings returned.
+
+    from properties import run
+    result = run(Value)              # a class: defined in a notebook, a script, a package
+    result.ok, result.findings
+
+pytest is the runner: :func:`run` runs it in this process on the properties package, with the
+gradproof plugin and none of the calling project's pytest configuration (no ini file, no
+conftest, no pytest-xdist: an engine defined in a notebook cannot be sent to a worker), and
+hands it the configuration through :func:`properties.core.session.requested`.  Each call imports
+the property modules afresh, so that the registry's ops and the run's hypothesis profile are the
+ones in effect (hypothesis fixes a test's settings when its module is imported); nothing in them
+holds an engine, so two calls on two engines give two verdicts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from properties.core.config import Config, resolve
+from properties.core.session import requested
+from properties.results.result import Result
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # properties/
+
+
+def run(engine: Any, *, aliases: Mapping[str, str] | Iterable[str] | None = None, not_ops: Iterable[str] = (),
+        ops_modules: Iterable[str] = (), profile: str | None = None, op: str | None = None,
+        findings: str | os.PathLike | None = None, quiet: bool = True, pytest_args: Iterable[str] = (),
+        root: str | os.PathLike = ".") -> Result:
+    """Run the suite on ``engine`` (a class, or ``"MODULE:ATTR"``) and return its verdict.
+
+    ``aliases`` ({registry op: method}), ``not_ops``, ``ops_modules``, ``profile`` (a hypothesis
+    profile: dev, ci, fuzz, mutants, smoke), ``op`` and ``findings`` (a path for the JSON) are the
+    plugin's options; ``[tool.gradproof]`` in ``root``'s pyproject.toml and the environment fill
+    in the rest.  ``quiet`` keeps pytest's output to itself; ``pytest_args`` go to pytest as they
+    are (``-k``, ``-x``, ``-m``).  Raises :class:`properties.core.config.ConfigError` for a
+    setting that cannot be used.
+    """
+    options = {"engine": engine, "aliases": aliases, "not_ops": tuple(not_ops), "ops_modules": tuple(ops_modules),
+               "profile": profile, "op": op, "findings": None if findings is None else str(findings)}
+    return run_config(resolve(options, root=root), quiet=quiet, pytest_args=pytest_args)
+
+
+def run_config(config: Config, *, quiet: bool = True, pytest_args: Iterable[str] = ()) -> Result:
+    """Run the suite as ``config`` says (see :func:`run`)."""
+    import pytest
+
+    args = [str(PACKAGE_DIR), "-c", os.devnull, f"--rootdir={PACKAGE_DIR.parent}", "--noconftest",
+            "--capture=sys", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:gradproof",
+            "-p", "properties.plugin", *(["-q", "--tb=short"] if quiet else []), *pytest_args]
+    output = io.StringIO()
+    with requested(config) as request, _fresh_properties(), _quiet(output if quiet else None):
+        exit_code = pytest.main(args)
+    if request.run is None:  # pytest stopped before the plugin could start the run (a usage error)
+        raise RuntimeError(f"pytest exited with status {int(exit_code)} before the run started:\n"
+                           + output.getvalue()[-3000:])
+    done = request.run
+    return Result(done.engine.name, done.findings, done.engine.ops, done.engine.missing_ops, int(exit_code),
+                  done.findings.to_json(done.engine))
+
+
+@contextlib.contextmanager
+def _fresh_properties() -> Iterator[None]:
+    """The property modules imported anew for this run, and the caller's put back after it."""
+    saved = {name: module for name, module in sys.modules.items() if name.startswith("properties.test_")}
+    for name in saved:
+        del sys.modules[name]
+    try:
+        yield
+    finally:
+        for name in [n for n in sys.modules if n.startswith("properties.test_")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+@contextlib.contextmanager
+def _quiet(into: io.StringIO | None) -> Iterator[None]:
+    if into is None:
+        yield
+        return
+    with contextlib.redirect_stdout(into):
+        yield
