@@ -16,6 +16,7 @@ from hypothesis import given
 
 from properties.catalog import alone, inside
 from properties.core.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
+from properties.core.reproducers import one_op
 from properties.core.session import active
 from properties.diagnosis.accumulation import accumulation_cause, reference_op, two_roots
 from properties.values import edge_values
@@ -187,9 +188,10 @@ def test_relu_at_zero_follows_torch(engine):
     y.backward()
     if not (y.data == 0.0 and x.grad == 0.0):
         case = Case(Expression(1, (Node(input=0), Node(op="relu", args=(0,)))), (0.0,))
+        repro = one_op(engine, (0.0,), engine.source_of("relu", "x0")).expect("value", "out.data", 0.0, 0.0)
+        repro.expect("d out / d x0", "x0.grad", 0.0, 0.0, "torch's convention at the kink")
         raise CheckFailure(f"relu at 0: value {y.data!r} (expected 0.0), gradient {x.grad!r} (torch: 0.0)\n"
-                           f"Reproducer:\n{engine.import_line}\nx = Value(0.0); y = x.relu(); y.backward(); "
-                           "print(y.data, x.grad)  # expected 0.0 0.0", label="relu at 0", case=case, engine=engine)
+                           f"Reproducer:\n{repro.text()}", label="relu at 0", case=case, engine=engine)
 
 
 def _accumulation_params() -> list:

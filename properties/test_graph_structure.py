@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from properties.core.checks import (
     SAFETY, CheckFailure, Skip, check_forward, check_gradient, check_torch, judge_example, oracles,
 )
-from properties.core.reproducers import recursion
+from properties.core.reproducers import Reproducer, recursion
 from properties.core.session import active
 from properties.strategies import cases
 from properties.values import floats_in
@@ -79,13 +79,14 @@ def test_tree_and_dag_give_the_same_gradient(engine, case):
             raise CheckFailure(
                 f"tree vs DAG FAILED: d f / d x{k} is {as_dag.result.gradient[k]!r} with shared nodes and "
                 f"{as_tree.result.gradient[k]!r} as a tree (allowed difference {allowed:.3g})\n\n"
-                f"Reproducer (engine {engine.name}):\n{engine.import_line}\n\n"
-                f"{case.expression.source('f_dag')}\n\n{tree.expression.source('f_tree')}\n\n"
-                f"inputs = {list(case.inputs)!r}\n"
-                "grads = []\nfor f in (f_dag, f_tree):\n    leaves = [Value(x) for x in inputs]\n"
-                "    f(*leaves).backward()\n    grads.append([leaf.grad for leaf in leaves])\n"
-                f"print(grads[0][{k}], grads[1][{k}], abs(grads[0][{k}] - grads[1][{k}]) <= {allowed!r})"
-                "  # expected True",
+                f"Reproducer (engine {engine.name}):\n"
+                + Reproducer(engine).line(
+                    engine.source(case.expression, "f_dag"), "", engine.source(tree.expression, "f_tree"), "",
+                    f"inputs = {list(case.inputs)!r}", "grads = []", "for f in (f_dag, f_tree):",
+                    "    leaves = [Value(x) for x in inputs]", "    f(*leaves).backward()",
+                    "    grads.append([leaf.grad for leaf in leaves])",
+                    f"print(grads[0][{k}], grads[1][{k}], abs(grads[0][{k}] - grads[1][{k}]) <= {allowed!r})"
+                    "  # expected True").text(),
                 label="tree vs DAG", case=[case, tree], engine=engine,
             )
 
@@ -137,9 +138,10 @@ def test_a_reused_intermediate_doubles_exactly(engine, n, x):
     if leaf.grad != 2.0**n or out.data != x * 2.0**n:
         raise CheckFailure(
             f"reused intermediate FAILED after {n} doublings: value {out.data!r} (expected {x * 2.0**n!r}), "
-            f"d/dx {leaf.grad!r} (expected {2.0**n!r})\n\nReproducer:\n{engine.import_line}\n"
-            f"x = Value({x!r}); out = x\nfor _ in range({n}):\n    out = out + out\nout.backward()\n"
-            f"print(out.data, x.grad)  # expected {x * 2.0**n!r} {2.0**n!r}",
+            f"d/dx {leaf.grad!r} (expected {2.0**n!r})\n\nReproducer:\n"
+            + Reproducer(engine).line(f"x = Value({x!r})", "out = x", f"for _ in range({n}):",
+                                      f"    out = {engine.source_of('add', 'out', 'out')}", "out.backward()",
+                                      f"print(out.data, x.grad)  # expected {x * 2.0**n!r} {2.0**n!r}").text(),
             label="reused intermediate", case=case, engine=engine,
         )
 
@@ -230,12 +232,12 @@ def test_a_wide_sum_of_products(engine, width, seed):
         raise CheckFailure(f"wide sum FAILED: the engine raised in {raised.phase}: {type(raised.error).__name__}: "
                            f"{raised.error}", label="wide sum", case=case, engine=engine)
     grad_x, grad_y = result.gradient[:width], result.gradient[width:]
-    reproducer = (
-        f"Reproducer:\n{engine.import_line}\nimport random\nrng = random.Random({seed})\n"
-        f"xs = [rng.uniform(-10, 10) for _ in range({width})]\nys = [rng.uniform(-10, 10) for _ in range({width})]\n"
-        "X = [Value(x) for x in xs]; Y = [Value(y) for y in ys]\n"
-        "total = X[0] * Y[0]\nfor a, b in zip(X[1:], Y[1:]):\n    total = total + a * b\ntotal.backward()\n"
-    )
+    reproducer = "Reproducer:\n" + Reproducer(engine).line(
+        "import random", f"rng = random.Random({seed})", f"xs = [rng.uniform(-10, 10) for _ in range({width})]",
+        f"ys = [rng.uniform(-10, 10) for _ in range({width})]", "X = [Value(x) for x in xs]; Y = [Value(y) for y in ys]",
+        f"total = {engine.source_of('mul', 'X[0]', 'Y[0]')}", "for a, b in zip(X[1:], Y[1:]):",
+        f"    total = {engine.source_of('add', 'total', engine.source_of('mul', 'a', 'b'))}", "total.backward()",
+        "").text()
     wrong = [i for i in range(width) if grad_x[i] != ys[i] or grad_y[i] != xs[i]]
     if wrong:
         i = wrong[0]

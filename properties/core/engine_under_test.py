@@ -136,6 +136,11 @@ class EngineUnderTest:
         except TypeError:  # a Function: its text is fixed
             return expression.source(name)
 
+    def source_of(self, op: str, *operands: str, param: Any = None) -> str:
+        """``op`` applied to operands given as source, as this engine's users write it (``x0.ln()``)."""
+        spec = REGISTRY[op]
+        return spec.render(list(operands), "" if param is None else repr(param), self.templates.get(op))
+
     @property
     def import_line(self) -> str:
         module, attr = self.name.split(":")
