@@ -17,7 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from toy_engine import ENGINE
+from correct_engines import TOY_ENGINE_SOURCE as ENGINE
 
 ROOT = Path(__file__).resolve().parent.parent
 

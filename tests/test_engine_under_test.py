@@ -13,6 +13,7 @@ import types
 import pytest
 
 import engine.value
+from correct_engines import Spelled
 from properties.diagnosis.coverage import coverage, is_op, missing_operators, suggest_alias
 from properties.core.config import ConfigError, parse_aliases
 from properties.core.engine_under_test import EngineSpecError, load_engine
@@ -26,30 +27,6 @@ def _module(name: str, cls: type):
     cls.__module__ = name
     sys.modules[name] = module
     return module
-
-
-class Spelled(engine.value.Value):
-    """This project's engine with log spelled ln, abs only as a method, and helpers."""
-
-    __slots__ = ()
-    log = None  # not under the registry's name
-
-    def ln(self):
-        return engine.value.Value.log(self)
-
-    def abs(self):
-        return engine.value.Value.__abs__(self)
-
-    __abs__ = None
-
-    def is_finite(self):
-        return math.isfinite(self.data)
-
-    def named(self, label):
-        return label
-
-    def cube(self):
-        return self * self * self
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from properties.field import FieldEngine, Report, parse, table
-from toy_engine import ENGINE
+from correct_engines import TOY_ENGINE_SOURCE as ENGINE
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ def _judge(engine: str, case: tuple) -> None:
         settings(database=None, max_examples=1)(given(st.just(case))(t.hypothesis.inner_test))()
 
 
-@pytest.mark.parametrize("engine", ["asserting_log_engine:Value", "mutant_engines.log_clipped_below:Value"])
+@pytest.mark.parametrize("engine", ["correct_engines:AssertingLogValue", "mutant_engines.log_clipped_below:Value"])
 def test_log_of_an_underflowed_probability_is_no_finding(engine):
     _judge(engine, ([0.0, -800.0], 1))  # p_1 = exp(-800) / (1 + exp(-800)) rounds to 0.0
 
