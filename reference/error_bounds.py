@@ -63,13 +63,26 @@ def topological_order(root: MPScalar) -> list[MPScalar]:
     return order
 
 
+NORMAL_MAG = -1022 + 4  # 2**-1022 is the smallest normal; 4 binades of margin over mpmath's mag()
+
+
 def _underflow(eta, result, start, factors):
     """Error from an intermediate that sinks among the subnormals (absolute error eta there)
     and is then scaled back up: an engine may form start * f or start / f for any factor f
-    on its way to ``result``, in any order (torch forms upstream * c before dividing by x**2)."""
+    on its way to ``result``, in any order (torch forms upstream * c before dividing by x**2).
+    ``factors`` are (f, mag(f)) pairs: an intermediate whose magnitude is clearly normal (by the
+    binary exponents alone) is not formed in mpmath at all."""
     worst = 0
-    for f in factors:
-        for intermediate in (start * f, start / f if f else 0):
+    if not factors:
+        return worst
+    m = start.context.mag(start) if hasattr(start, "context") else 0
+    for f, mf in factors:
+        if m + mf <= NORMAL_MAG:
+            intermediate = start * f
+            if 0 < intermediate < SMALLEST_NORMAL and result > intermediate:
+                worst = max(worst, eta * result / intermediate)
+        if f and m - mf <= NORMAL_MAG:
+            intermediate = start / f
             if 0 < intermediate < SMALLEST_NORMAL and result > intermediate:
                 worst = max(worst, eta * result / intermediate)
     return worst
@@ -159,7 +172,8 @@ def error_bounds(root: MPScalar, leaves: tuple[MPScalar, ...], *, values_only: b
         shifted = [_call(spec.partials, ctx, corner, node.param) for corner in _corners(values, errors)]
         # magnitudes a correct engine may multiply or divide by when it forms a partial or a term
         factors = [] if spec.exact_underflow else [  # a sum's partials are +-1: nothing to scale by
-            abs(ctx.mpf(m)) for m in [*values, out, *partials] + ([] if node.param is None else [node.param])]
+            (f, ctx.mag(f)) for f in (abs(ctx.mpf(m)) for m in [*values, out, *partials]
+                                      + ([] if node.param is None else [node.param]))]
         edges = []
         for k, parent in enumerate(node.operands):
             if not isinstance(parent, MPScalar):

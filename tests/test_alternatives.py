@@ -38,6 +38,9 @@ def test_the_runner_summarizes_each_category_and_all():
     rows = [line.split() for line in category_summary(outcomes).splitlines()[2:]]
     assert rows == [["zero-only", "2", "1", "1", "1", "0"], ["tiny-only", "1", "1", "0", "0", "1"],
                     ["all", "3", "2", "1", "1", "1"]]
+    markdown = category_summary(outcomes, markdown=True).splitlines()
+    assert markdown[0] == "| category | mutants | suite | blamed right | fixed points | gradcheck |"
+    assert markdown[2] == "| zero-only | 2 | 1 | 1 | 1 | 0 |" and markdown[-1] == "| **all** | **3** | **2** | **1** | **1** | **1** |"
     lines = table(outcomes).splitlines()
     assert lines[0].split()[:4] == ["mutant", "category", "killed", "seconds"] and len(lines) == 2 + len(outcomes)
     assert lines[2].split()[:6] == ["a", "zero-only", "yes", "3.0", "sin/forward", "yes"]

@@ -39,6 +39,7 @@ class Value(engine.Value):
         return Value(x / d, (self,), (1.0 / (d * d) if x else 0.0,))
 '''
 
+TRAP = "gradient-41acc7447582.json"  # one of the known traps
 PYPROJECT = '''
 [project]
 name = "my-engine"
@@ -71,10 +72,10 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-def run(project: Path, installed: Path, *args: str) -> subprocess.CompletedProcess:
+def run(project: Path, installed: Path, *args: str, target: str = "properties") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADPROOF_")}
     env.update(CI="true", PYTHONPATH=os.pathsep.join([str(installed), str(project)]))
-    command = [sys.executable, "-m", "pytest", "--pyargs", "properties", "-p", "no:cacheprovider",
+    command = [sys.executable, "-m", "pytest", "--pyargs", target, "-p", "no:cacheprovider",
                "--hypothesis-profile=smoke", *args]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=900)
 
@@ -104,14 +105,15 @@ def test_path_options_parse_from_any_directory_and_a_space_is_refused(project, i
     project's pyproject.toml is ignored.  It stops with a message that says to write the ``=``."""
     elsewhere = tmp_path / "corpus"
     elsewhere.mkdir()
-    result = run(project, installed, "-m", "regression", f"--corpus={elsewhere}")
+    (elsewhere / "gradient-000000000000.json").write_text((ROOT / "properties" / "traps" / TRAP).read_text())
+    result = run(project, installed, "--collect-only", f"--corpus={elsewhere}", target="properties.test_regression")
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-2000:])
-    assert "passed" in result.stdout
+    assert f"corpus/gradient-000000000000.json" in result.stdout and TRAP in result.stdout, result.stdout[-3000:]
     existing = tmp_path / "reports" / "out.json"
     existing.parent.mkdir()
     existing.write_text("{}")
     for option, value in (("--corpus", elsewhere), ("--findings", existing)):
-        result = run(project, installed, "-m", "regression", option, str(value))
+        result = run(project, installed, "--collect-only", option, str(value), target="properties.test_regression")
         assert result.returncode == 4, (option, result.stdout[-2000:], result.stderr[-2000:])
         assert f"write {option}=PATH, with '='" in result.stderr, result.stderr[-2000:]
 

@@ -415,3 +415,19 @@ def test_a_local_derivative_beyond_float64_is_ill_conditioned():
     with pytest.raises(IllConditioned, match="a local derivative of pow"):
         error_bounds(*mp_value(case.expression, case.inputs))
     error_bounds(*mp_value(case.expression, case.inputs), values_only=True)  # the value is still judged
+
+
+@pytest.mark.parametrize("width, tiny", [(1, False), (2, False), (3, True), (60, False), (400, True)])
+def test_the_wide_sums_closed_form_is_the_running_analysis(width, tiny):
+    """properties/test_graph_structure.py bounds its wide sum in closed form: the same exact value
+    and the same bound as the running analysis of its 3 * width nodes (subnormal products included)."""
+    from properties.test_graph_structure import _sum_of_products_nodes, _uniform_pairs, sum_of_products_bound
+    from reference.expression import Expression
+
+    xs, ys = _uniform_pairs(width, width)
+    if tiny:
+        ys = [y * 1e-310 for y in ys]
+    root, leaves = mp_value(Expression(2 * width, tuple(_sum_of_products_nodes(width))), xs + ys)
+    exact, bound = sum_of_products_bound(xs, ys)
+    assert exact == float(root.value)
+    assert bound == pytest.approx(error_bounds(root, leaves).value, rel=1e-12)

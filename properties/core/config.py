@@ -61,7 +61,9 @@ settings.register_profile("mutants", parent=settings.get_profile("ci"),
                           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 # A quick pass (the suite's own tests run it on other engines): derandomized, 10 examples.
 settings.register_profile("smoke", parent=settings.get_profile("ci"), max_examples=10)
-PROFILES = ("dev", "ci", "fuzz", "mutants", "smoke")
+# A verdict in seconds: smoke without shrinking (blame names the op and gives its one-op reproducer anyway).
+settings.register_profile("quick", parent=settings.get_profile("mutants"), max_examples=10)
+PROFILES = ("dev", "ci", "fuzz", "mutants", "smoke", "quick")
 
 
 def has_profile(name: str) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from properties.core.config import Config, resolve
+from properties.core.engine_under_test import from_config
 from properties.core.session import requested
 from properties.results.result import Result
 
@@ -31,25 +32,28 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent  # properties/
 
 def run(engine: Any, *, aliases: Mapping[str, str] | Iterable[str] | None = None, not_ops: Iterable[str] = (),
         ops_modules: Iterable[str] = (), profile: str | None = None, op: str | None = None,
-        findings: str | os.PathLike | None = None, quiet: bool = True, pytest_args: Iterable[str] = (),
-        root: str | os.PathLike = ".") -> Result:
+        findings: str | os.PathLike | None = None, corpus: Iterable[str | os.PathLike] = (), quiet: bool = True,
+        pytest_args: Iterable[str] = (), root: str | os.PathLike = ".") -> Result:
     """Run the suite on ``engine`` (a class, or ``"MODULE:ATTR"``) and return its verdict.
 
     ``aliases`` ({registry op: method}), ``not_ops``, ``ops_modules``, ``profile`` (a hypothesis
-    profile: dev, ci, fuzz, mutants, smoke), ``op`` and ``findings`` (a path for the JSON) are the
-    plugin's options; ``[tool.gradproof]`` in ``root``'s pyproject.toml and the environment fill
+    profile: dev, ci, fuzz, mutants, smoke, quick), ``op``, ``findings`` (a path for the JSON) and
+    ``corpus`` (more regression directories) are the plugin's options; ``[tool.gradproof]`` in ``root``'s pyproject.toml and the environment fill
     in the rest.  ``quiet`` keeps pytest's output to itself; ``pytest_args`` go to pytest as they
     are (``-k``, ``-x``, ``-m``).  Raises :class:`properties.core.config.ConfigError` for a
     setting that cannot be used.
     """
     options = {"engine": engine, "aliases": aliases, "not_ops": tuple(not_ops), "ops_modules": tuple(ops_modules),
-               "profile": profile, "op": op, "findings": None if findings is None else str(findings)}
+               "profile": profile, "op": op, "findings": None if findings is None else str(findings),
+               "corpus": tuple(str(c) for c in corpus)}
     return run_config(resolve(options, root=root), quiet=quiet, pytest_args=pytest_args)
 
 
 def run_config(config: Config, *, quiet: bool = True, pytest_args: Iterable[str] = ()) -> Result:
     """Run the suite as ``config`` says (see :func:`run`)."""
     import pytest
+
+    from_config(config)  # a ConfigError here, before pytest starts, is the clearest
 
     args = [str(PACKAGE_DIR), "-c", os.devnull, f"--rootdir={PACKAGE_DIR.parent}", "--noconftest",
             "--capture=sys", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:gradproof",
