@@ -15,6 +15,7 @@ from properties.core.engine_under_test import EngineUnderTest
 from properties.strategies import cases
 from reference.error_bounds import IllConditioned, check_operand, forward_error
 from reference.mp_backend import OutOfDomain, mp_scalar_type
+from properties.core.adapters import Attributes
 from reference.backends import evaluate_engine, evaluate_torch
 from reference.error_bounds import error_bounds
 from reference.mp_backend import mp_gradient, mp_value
@@ -40,7 +41,7 @@ CASE = _fixed_case()
 
 
 def test_engine_forward_and_backward(benchmark):
-    benchmark(evaluate_engine, Value, CASE.expression, CASE.inputs)
+    benchmark(evaluate_engine, Attributes(Value), CASE.expression, CASE.inputs)
 
 
 def test_torch_forward_and_backward(benchmark):

@@ -14,6 +14,8 @@ Options (all listed under "gradproof" in ``pytest --help``):
   --not-an-op NAME       a public method of the engine that is API, not an op (e.g. zero_grad)
   --corpus=DIR           more regression entries for pytest -m regression (the known traps always run)
   --findings=PATH        write the run's root causes as JSON
+  --value-attr NAME, --grad-attr NAME, --backward NAME, --adapter MODULE:CLASS
+                         the engine's shape, where probing a * b + a cannot find it
 
 The settings resolve in :mod:`properties.core.config`, as for every door; the hypothesis
 profiles (``--hypothesis-profile=NAME``: dev, ci, fuzz, mutants, smoke) are registered there.
@@ -80,6 +82,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "by default such a finding is reported, not failed")
     group.addoption("--findings", default=None, metavar="PATH",
                     help="write the run's findings (one per root cause) as JSON to PATH; write --findings=PATH")
+    group.addoption("--value-attr", default=None, metavar="NAME",
+                    help="where a value keeps its number (found by probing: data, value, val, item(), float(x))")
+    group.addoption("--grad-attr", default=None, metavar="NAME",
+                    help="where a value keeps its gradient (found by probing: grad, gradient, derivative)")
+    group.addoption("--backward", default=None, metavar="NAME",
+                    help="the method that runs backward (found by probing: backward, backwards, backprop)")
+    group.addoption("--adapter", default=None, metavar="MODULE:CLASS",
+                    help="an adapter for an engine of another shape (a subclass of properties.Adapter), "
+                         "or a built-in one: minitorch, tensor0d")
     group.addoption("--corpus", action="append", default=[], metavar="DIR",
                     help="a directory of regression entries that pytest -m regression replays too "
                          "(repeatable; the suite's known traps always run); write --corpus=DIR")
@@ -122,7 +133,9 @@ def _options(config: pytest.Config) -> dict:
             "not_ops": config.getoption("--not-an-op"), "ops_modules": config.getoption("--ops-module"),
             "profile": config.getoption("hypothesis_profile", None), "op": config.getoption("--op"),
             "strict_ops": config.getoption("--strict-ops"), "shrink_seconds": config.getoption("--shrink-seconds"),
-            "findings": config.getoption("--findings"), "corpus": config.getoption("--corpus")}
+            "findings": config.getoption("--findings"), "corpus": config.getoption("--corpus"),
+            "value_attr": config.getoption("--value-attr"), "grad_attr": config.getoption("--grad-attr"),
+            "backward": config.getoption("--backward"), "adapter": config.getoption("--adapter")}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -193,6 +206,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     engine = run.engine
     module = sys.modules.get(engine.value_type.__module__)
     lines = [f"engine under test: {engine.name} ({getattr(module, '__file__', '?')})"]
+    lines.append(f"shape: {engine.adapter.describe()}")
     lines.append(f"ops verified: {', '.join(engine.ops) or 'none'}")
     if engine.aliases:
         lines.append("aliases: " + ", ".join(f"{op} as .{method}" for op, method in engine.aliases))

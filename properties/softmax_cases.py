@@ -32,7 +32,22 @@ def engine() -> EngineUnderTest:
 
 def as_leaves(logits: list[float]) -> list:
     """The logits as leaves of the engine under test."""
-    return [engine().value_type(x) for x in logits]
+    return [engine().leaf(x) for x in logits]
+
+
+def value_of(name: str) -> str:
+    """Source reading the number of ``name`` as the engine's users write it (``p.data``)."""
+    return engine().adapter.number_source(name)
+
+
+def grad_of(name: str) -> str:
+    """Source reading the gradient of ``name`` (``x.grad``)."""
+    return engine().adapter.gradient_source(name)
+
+
+def backward_of(name: str) -> str:
+    """Source running backward from ``name`` (``loss.backward()``)."""
+    return engine().adapter.backward_source(name)
 
 # ----- logits ------------------------------------------------------------------------------
 
@@ -117,12 +132,12 @@ def on_engine(compute, logits: list[float], blame, what: str):
 
 
 def engine_softmax(logits: list[float]) -> list[float]:
-    return on_engine(lambda: [float(p.data) for p in softmax(as_leaves(logits))], logits,
+    return on_engine(lambda: [engine().number(p) for p in softmax(as_leaves(logits))], logits,
                      [blame_softmax(j) for j in range(len(logits))], "softmax(logits)")
 
 
 def engine_log_softmax(logits: list[float]) -> list[float]:
-    return on_engine(lambda: [float(q.data) for q in log_softmax(as_leaves(logits))], logits,
+    return on_engine(lambda: [engine().number(q) for q in log_softmax(as_leaves(logits))], logits,
                      [blame_log_softmax(j) for j in range(len(logits))], "log_softmax(logits)")
 
 
@@ -132,8 +147,8 @@ def engine_loss(logits: list[float], target: int) -> tuple[float, list[float]]:
     def compute():
         leaves = as_leaves(logits)
         loss = cross_entropy(leaves, target)
-        loss.backward()
-        return float(loss.data), [float(leaf.grad) for leaf in leaves]
+        engine().backward(loss)
+        return engine().number(loss), [engine().gradient(leaf) for leaf in leaves]
 
     return on_engine(compute, logits, blame_loss(target), f"cross_entropy(logits, {target})")
 
@@ -144,8 +159,8 @@ def engine_component(logits: list[float], j: int) -> tuple[float, list[float]]:
     def compute():
         leaves = as_leaves(logits)
         p = softmax(leaves)[j]
-        p.backward()
-        return float(p.data), [float(leaf.grad) for leaf in leaves]
+        engine().backward(p)
+        return engine().number(p), [engine().gradient(leaf) for leaf in leaves]
 
     return on_engine(compute, logits, blame_softmax(j), f"softmax(logits)[{j}]")
 
@@ -173,7 +188,7 @@ NAIVE_SOURCE = """def naive_softmax(logits):  # the seed notebook's
 
 def reproducer(call: str, logits: list[float], naive: bool = False) -> str:
     script = Reproducer(engine()).line(functions.source(engine().templates) + (NAIVE_SOURCE if naive else ""),
-                                        f"logits = [Value(x) for x in {logits!r}]", call)
+                                        f"logits = [{engine().adapter.leaf_source('x')} for x in {logits!r}]", call)
     return "Reproducer (runs without gradproof):\n" + script.text()
 
 

@@ -82,8 +82,9 @@ def test_tree_and_dag_give_the_same_gradient(engine, case):
                 + Reproducer(engine).line(
                     engine.source(case.expression, "f_dag"), "", engine.source(tree.expression, "f_tree"), "",
                     f"inputs = {list(case.inputs)!r}", "grads = []", "for f in (f_dag, f_tree):",
-                    "    leaves = [Value(x) for x in inputs]", "    f(*leaves).backward()",
-                    "    grads.append([leaf.grad for leaf in leaves])",
+                    f"    leaves = [{engine.adapter.leaf_source('x')} for x in inputs]",
+                    f"    {engine.adapter.backward_source('f(*leaves)')}",
+                    f"    grads.append([{engine.adapter.gradient_source('leaf')} for leaf in leaves])",
                     f"print(grads[0][{k}], grads[1][{k}], abs(grads[0][{k}] - grads[1][{k}]) <= {allowed!r})"
                     "  # expected True").text(),
                 label="tree vs DAG", case=[case, tree], engine=engine,
@@ -124,23 +125,26 @@ def test_a_reused_intermediate_doubles_exactly(engine, n, x):
     case = Case(Expression(1, tuple(nodes)), (x,))
     raised = None
     try:
-        leaf = engine.value_type(x)
+        leaf = engine.leaf(x)
         out = leaf
         for _ in range(n):
             out = engine.apply("add", out, out)
-        out.backward()
+        engine.backward(out)
+        value, gradient = engine.number(out), engine.gradient(leaf)
     except Exception as error:  # raised below, outside this block: hypothesis tells failures apart by their context
         raised = f"{type(error).__name__}: {error}"
     if raised is not None:
         raise CheckFailure(f"reused intermediate FAILED: the engine raised {raised}", label="reused intermediate",
                            case=case, engine=engine)
-    if leaf.grad != 2.0**n or out.data != x * 2.0**n:
+    if gradient != 2.0**n or value != x * 2.0**n:
+        a = engine.adapter
         raise CheckFailure(
-            f"reused intermediate FAILED after {n} doublings: value {out.data!r} (expected {x * 2.0**n!r}), "
-            f"d/dx {leaf.grad!r} (expected {2.0**n!r})\n\nReproducer:\n"
-            + Reproducer(engine).line(f"x = Value({x!r})", "out = x", f"for _ in range({n}):",
-                                      f"    out = {engine.source_of('add', 'out', 'out')}", "out.backward()",
-                                      f"print(out.data, x.grad)  # expected {x * 2.0**n!r} {2.0**n!r}").text(),
+            f"reused intermediate FAILED after {n} doublings: value {value!r} (expected {x * 2.0**n!r}), "
+            f"d/dx {gradient!r} (expected {2.0**n!r})\n\nReproducer:\n"
+            + Reproducer(engine).line(f"x = {a.leaf_source(repr(x))}", "out = x", f"for _ in range({n}):",
+                                      f"    out = {engine.source_of('add', 'out', 'out')}", a.backward_source("out"),
+                                      f"print({a.number_source('out')}, {a.gradient_source('x')})"
+                                      f"  # expected {x * 2.0**n!r} {2.0**n!r}").text(),
             label="reused intermediate", case=case, engine=engine,
         )
 
@@ -233,9 +237,11 @@ def test_a_wide_sum_of_products(engine, width, seed):
     grad_x, grad_y = result.gradient[:width], result.gradient[width:]
     reproducer = "Reproducer:\n" + Reproducer(engine).line(
         "import random", f"rng = random.Random({seed})", f"xs = [rng.uniform(-10, 10) for _ in range({width})]",
-        f"ys = [rng.uniform(-10, 10) for _ in range({width})]", "X = [Value(x) for x in xs]; Y = [Value(y) for y in ys]",
+        f"ys = [rng.uniform(-10, 10) for _ in range({width})]",
+        f"X = [{engine.adapter.leaf_source('x')} for x in xs]; Y = [{engine.adapter.leaf_source('y')} for y in ys]",
         f"total = {engine.source_of('mul', 'X[0]', 'Y[0]')}", "for a, b in zip(X[1:], Y[1:]):",
-        f"    total = {engine.source_of('add', 'total', engine.source_of('mul', 'a', 'b'))}", "total.backward()",
+        f"    total = {engine.source_of('add', 'total', engine.source_of('mul', 'a', 'b'))}",
+        engine.adapter.backward_source("total"),
         "").text()
     wrong = [i for i in range(width) if grad_x[i] != ys[i] or grad_y[i] != xs[i]]
     if wrong:
@@ -243,7 +249,8 @@ def test_a_wide_sum_of_products(engine, width, seed):
         raise CheckFailure(
             f"wide sum FAILED: with {width} terms, d/dx{i} = {grad_x[i]!r} (expected y{i} = {ys[i]!r}) and "
             f"d/dy{i} = {grad_y[i]!r} (expected x{i} = {xs[i]!r}); {len(wrong)} terms wrong\n\n{reproducer}"
-            "print([i for i in range(len(xs)) if X[i].grad != ys[i] or Y[i].grad != xs[i]][:10])  # expected []",
+            f"print([i for i in range(len(xs)) if {engine.adapter.gradient_source('X[i]')} != ys[i] "
+            f"or {engine.adapter.gradient_source('Y[i]')} != xs[i]][:10])  # expected []",
             label="wide sum", case=case, engine=engine,
         )
     exact, bound = sum_of_products_bound(xs, ys)
@@ -252,7 +259,8 @@ def test_a_wide_sum_of_products(engine, width, seed):
         raise CheckFailure(
             f"wide sum FAILED: value {result.value!r}, exact {exact!r}, error "
             f"{abs(result.value - exact):.3g} > allowed {allowed:.3g} ({width} terms)\n\n{reproducer}"
-            f"print(total.data, abs(total.data - {exact!r}) <= {allowed!r})  # expected True",
+            f"print({engine.adapter.number_source('total')}, abs({engine.adapter.number_source('total')} - {exact!r})"
+            f" <= {allowed!r})  # expected True",
             label="wide sum", case=case, engine=engine,
         )
 

@@ -28,7 +28,7 @@ from properties.core.checks import SAFETY, CheckFailure
 from properties.softmax_cases import (
     LOG_FLOAT_MAX, SHIFTS, assert_close, blame_log_softmax, blame_loss, blame_softmax, engine_component,
     engine_log_softmax, engine_loss, engine_softmax, judge, logit_lists, loss_cases, naive_softmax, params_text,
-    registry_apply, reproducer, traced, as_leaves, engine,
+    registry_apply, reproducer, traced, as_leaves, engine, value_of, grad_of, backward_of,
 )
 from reference import functions
 from reference.expression import Case, Function
@@ -62,7 +62,7 @@ def test_probabilities_lie_in_unit_interval_and_sum_to_one(logits):
     high = (1 + gamma(2)) / (1 - gamma(n - 1)) + n * ETA
     low = (1 - gamma(2)) / (1 + gamma(n - 1)) - n * ETA
     allowed = max(high * (1 + U) - 1, 1 - low * (1 - U))
-    call = "import math; print(math.fsum(p.data for p in softmax(logits)))"
+    call = f"import math; print(math.fsum({value_of('p')} for p in softmax(logits)))"
     assert_close("sum of the probabilities", math.fsum(p), 1.0, allowed, logits, call,
                  blame=[blame_softmax(j) for j in range(n)])
 
@@ -81,7 +81,8 @@ def test_shift_invariance(case, c):
     move_log = [v + mean_tau for v in tau]
     move_p = [p * v for p, v in zip(a.p, move_log)]
     truth = exact(logits)
-    call = f"print(softmax(logits), softmax([Value(x.data + {c!r}) for x in logits]))"
+    shift = engine().adapter.leaf_source(f"{value_of('x')} + {c!r}")
+    call = f"print(softmax(logits), softmax([{shift} for x in logits]))"
     for j, (p, q, ba, bb) in enumerate(zip(engine_softmax(logits), engine_softmax(shifted), a.softmax(), b.softmax())):
         allowed = SAFETY * (ba + bb + move_p[j])
         assert_close(f"softmax(x + c)[{j}] vs softmax(x)[{j}], c = {c!r}", q, p, allowed, logits, call,
@@ -92,7 +93,7 @@ def test_shift_invariance(case, c):
         assert_close(f"log_softmax(x + c)[{j}] vs log_softmax(x)[{j}], c = {c!r}", q, p, allowed, logits, call,
                      truth=truth.lp[j], blame=blame_log_softmax(j), also=shifted)
     (loss, grad), (loss_c, grad_c) = engine_loss(logits, t), engine_loss(shifted, t)
-    call = f"loss = cross_entropy(logits, {t}); loss.backward(); print(loss, [x.grad for x in logits])"
+    call = f"loss = cross_entropy(logits, {t}); {backward_of('loss')}; print(loss, [{grad_of('x')} for x in logits])"
     allowed = SAFETY * (a.loss(t) + b.loss(t) + move_log[t])
     assert_close(f"cross_entropy(x + c, {t}) vs cross_entropy(x, {t}), c = {c!r}", loss_c, loss, allowed, logits, call,
                  truth=-truth.lp[t], blame=blame_loss(t), also=shifted)
@@ -113,7 +114,7 @@ def test_loss_gradient_is_softmax_minus_onehot_and_sums_to_zero(case):
     loss, grad = engine_loss(logits, t)
     p = engine_softmax(logits)
     bound_g, bound_p = a.loss_gradient(t), a.softmax()
-    call = f"loss = cross_entropy(logits, {t}); loss.backward(); print([x.grad for x in logits], softmax(logits))"
+    call = f"loss = cross_entropy(logits, {t}); {backward_of('loss')}; print([{grad_of('x')} for x in logits], softmax(logits))"
     blame = [blame_loss(t)] + [blame_softmax(j) for j in range(len(logits))]
     assert_close("sum of the gradient", math.fsum(grad), 0.0, SAFETY * math.fsum(bound_g), logits, call, blame=blame)
     for i, (g, pi) in enumerate(zip(grad, p)):
@@ -174,13 +175,13 @@ def test_stable_functions_agree_with_the_seeds_naive_softmax_where_it_is_finite(
     truth = exact(logits)
     if not (_all_finite(p) and _all_finite(lp) and _all_finite([loss]) and _all_finite(grad)):
         raise CheckFailure(f"non-finite result: softmax {p}, log_softmax {lp}, loss {loss}, gradient {grad}\n"
-                           + reproducer(f"loss = cross_entropy(logits, {t}); loss.backward()", logits),
+                           + reproducer(f"loss = cross_entropy(logits, {t}); {backward_of('loss')}", logits),
                            label="stable softmax stays finite", engine=engine(),
                            case=traced([blame_loss(t)] + [blame_softmax(j) for j in range(len(logits))], logits))
     try:
         probabilities = naive_softmax(as_leaves(logits))
-        naive = [float(v.data) for v in probabilities]
-        naive_loss = -float(engine().apply("log", probabilities[t]).data)  # the seed's loss: -probs[t].log()
+        naive = [engine().number(v) for v in probabilities]
+        naive_loss = -engine().number(engine().apply("log", probabilities[t]))  # the seed's loss: -probs[t].log()
     except Exception as error:  # exp or the sum overflows; 0 / 0; log(0): inputs an engine may refuse any way it
         # likes (ValueError, OverflowError, scalargrad's `assert self.data > 0`)
         event(f"naive softmax fails ({type(error).__name__}); the stable functions stay finite")
@@ -237,7 +238,7 @@ def test_agrees_with_torch_functional(case, data):
         assert_close(f"log_softmax[{i}] vs torch", mine, theirs, SAFETY * (b + bt), logits, call, against="torch",
                      blame=blame_log_softmax(i))
     loss, grad = engine_loss(logits, t)
-    call = f"loss = cross_entropy(logits, {t}); loss.backward(); print(loss, [x.grad for x in logits])"
+    call = f"loss = cross_entropy(logits, {t}); {backward_of('loss')}; print(loss, [{grad_of('x')} for x in logits])"
     assert_close("cross_entropy vs torch", loss, reference.item(), SAFETY * (a.loss(t) + a.torch_log_softmax()[t]),
                  logits, call, against="torch", blame=blame_loss(t))
     bounds = zip(a.loss_gradient(t), a.torch_loss_gradient(t))
@@ -245,7 +246,7 @@ def test_agrees_with_torch_functional(case, data):
         assert_close(f"d cross_entropy / d x{i} vs torch", mine, theirs, SAFETY * (b + bt), logits, call,
                      against="torch", blame=blame_loss(t))
     _, grad_j = engine_component(logits, j)
-    call = f"p = softmax(logits)[{j}]; p.backward(); print([x.grad for x in logits])"
+    call = f"p = softmax(logits)[{j}]; {backward_of('p')}; print([{grad_of('x')} for x in logits])"
     bounds = zip(a.component_gradient(j), a.torch_component_gradient(j))
     for i, (mine, theirs, (b, bt)) in enumerate(zip(grad_j, y.grad.tolist(), bounds)):
         assert_close(f"d softmax[{j}] / d x{i} vs torch", mine, theirs, SAFETY * (b + bt), logits, call,
@@ -297,7 +298,8 @@ def test_the_seeds_numbers():
     # own bound plus their (measured) distance from the truth.
     a, truth = point(SEED_LOGITS), exact(SEED_LOGITS)
     loss, grad = engine_loss(SEED_LOGITS, SEED_TARGET)
-    call = f"loss = cross_entropy(logits, {SEED_TARGET}); loss.backward(); print(loss, [x.grad for x in logits])"
+    call = (f"loss = cross_entropy(logits, {SEED_TARGET}); {backward_of('loss')}; "
+            f"print(loss, [{grad_of('x')} for x in logits])")
     allowed = SAFETY * a.loss(SEED_TARGET) + float(abs(SEED_LOSS + truth.lp[SEED_TARGET]))
     assert_close("the seed's loss", loss, SEED_LOSS, allowed, SEED_LOGITS, call, blame=blame_loss(SEED_TARGET))
     true_gradient = truth.loss_gradient(SEED_TARGET)

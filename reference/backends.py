@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
-
-VALUE_ATTRIBUTES = ("data", "grad", "backward")
-
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 def qualified_name(cls: type) -> str:
     """``module.Class``: two classes named Value in two modules never read the same."""
@@ -24,9 +21,14 @@ def qualified_name(cls: type) -> str:
     return name if module in (None, "builtins") else f"{module}.{name}"
 
 
-def is_value(obj: Any) -> bool:
-    """A micrograd-style value: it has ``.data`` and ``.grad`` and a callable ``.backward``."""
-    return hasattr(obj, "data") and hasattr(obj, "grad") and callable(getattr(obj, "backward", None))
+class Access(Protocol):
+    """How an engine's values are made and read (``properties.core.adapters.Adapter`` is one)."""
+
+    def leaf(self, x: float) -> Any: ...
+    def number(self, value: Any) -> float: ...
+    def gradient(self, value: Any) -> float: ...
+    def backward(self, value: Any) -> None: ...
+    def is_value(self, obj: Any) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,9 @@ class EngineRaised(Exception):
         self.phase, self.error, self.value = phase, error, value
 
 
-def _run(fn: Callable, leaves: list, calls: Mapping[str, Callable] | None) -> Any:
+def _run(fn: Callable, leaves: list, calls: Mapping[str, Callable] | None, lift: Callable | None) -> Any:
     run = getattr(fn, "run", None)
-    return run(leaves, calls) if run is not None and calls else fn(*leaves)
+    return run(leaves, calls, lift) if run is not None and (calls or lift) else fn(*leaves)
 
 
 def _float(x: Any) -> float:
@@ -60,26 +62,30 @@ def _float(x: Any) -> float:
         return math.nan
 
 
-def evaluate_engine(value_type: type, fn: Callable, inputs: Sequence[float],
-                    calls: Mapping[str, Callable] | None = None) -> Evaluation:
-    """Run ``fn`` on fresh leaves of ``value_type`` and backpropagate from its result.
+def evaluate_engine(access: Access, fn: Callable, inputs: Sequence[float],
+                    calls: Mapping[str, Callable] | None = None, lift: Callable | None = None) -> Evaluation:
+    """Run ``fn`` on fresh leaves of the engine (made and read through ``access``) and backpropagate
+    from its result; ``lift`` makes plain-number constants values, for an engine whose ops take none.
 
     Raises :class:`EngineRaised` (saying whether forward or backward raised) if the engine
-    raises, or if the result is not a value (nothing with ``.data``, ``.grad``, ``.backward()``).
+    raises, or if the result is not a value of the engine.
     """
     try:
-        leaves = [value_type(float(x)) for x in inputs]
-        out = _run(fn, leaves, calls)
+        leaves = [access.leaf(float(x)) for x in inputs]
+        out = _run(fn, leaves, calls, lift)
     except Exception as error:
         raise EngineRaised("forward", error) from error
-    if not is_value(out):
+    if not access.is_value(out):
         problem = TypeError(f"the expression returned {qualified_name(type(out))} {out!r}, which is not a value "
-                            "of the engine (no .data, .grad and .backward())")
+                            "of the engine")
         raise EngineRaised("forward", problem)
-    value = _float(out.data)
     try:
-        out.backward()
-        gradient = tuple(_float(leaf.grad) for leaf in leaves)
+        value = _float(access.number(out))
+    except Exception as error:
+        raise EngineRaised("forward", error) from error
+    try:
+        access.backward(out)
+        gradient = tuple(_float(access.gradient(leaf)) for leaf in leaves)
     except Exception as error:
         raise EngineRaised("backward", error, value) from error
     return Evaluation(value, gradient)

@@ -52,12 +52,15 @@ class Expression:
         """Like calling the expression, with each spec's ``torch_call`` where torch spells an op differently."""
         return self.run(inputs, {name: spec.torch_call for name, spec in REGISTRY.items() if spec.torch_call})
 
-    def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None) -> Any:
+    def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None,
+            lift: Callable | None = None) -> Any:
         """The root's value with ``inputs`` as the input nodes; ``calls`` replaces the registry's
-        call of an op (an engine that spells it differently, torch)."""
-        return self.values(inputs, calls)[len(self.nodes) - 1]
+        call of an op (an engine that spells it differently, torch); ``lift`` makes each constant
+        a value (an engine whose ops take no plain numbers)."""
+        return self.values(inputs, calls, lift)[len(self.nodes) - 1]
 
-    def values(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None) -> dict[int, Any]:
+    def values(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None,
+               lift: Callable | None = None) -> dict[int, Any]:
         """The value of every live node, by node index (what blame inspects)."""
         if len(inputs) != self.n_inputs:
             raise TypeError(f"expression takes {self.n_inputs} inputs, got {len(inputs)}")
@@ -65,7 +68,7 @@ class Expression:
         values: dict[int, Any] = {}
         for i, node in enumerate(self.nodes):
             if node.op is None:
-                values[i] = inputs[node.input] if node.is_input else node.const
+                values[i] = inputs[node.input] if node.is_input else (lift(node.const) if lift else node.const)
         for i in self._creation_order:  # the order running the source creates them: see _render
             node = self.nodes[i]
             call = calls.get(node.op) or REGISTRY[node.op].call
@@ -331,7 +334,9 @@ class Function:
     def on_torch(self, *inputs: Any) -> Any:
         return self.fn(*inputs, apply=_dispatch({n: s.torch_call for n, s in REGISTRY.items() if s.torch_call}))
 
-    def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None) -> Any:
+    def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None,
+            lift: Callable | None = None) -> Any:
+        """Like :meth:`Expression.run` (a Function has no constant nodes to lift)."""
         return self.fn(*inputs, apply=_dispatch(calls or {}))
 
     def source(self, name: str = "f", templates: Mapping[str, str] | None = None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -53,10 +54,13 @@ aliases = {log = "ln", relu = "reLU"}
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """This repository, installed without dependencies into a directory of its own."""
-    target = tmp_path_factory.mktemp("site")
+    """This repository, installed without dependencies into a directory of its own (from a copy of
+    its sources: two pytest-xdist workers building in the checkout's own build/ would collide)."""
+    target, source = tmp_path_factory.mktemp("site"), tmp_path_factory.mktemp("source") / "gradproof"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "build", "*.egg-info", ".hypothesis", "__pycache__", "mutants", ".benchmarks", "docs"))
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-               "--target", str(target), str(ROOT)]
+               "--target", str(target), str(source)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (target / "properties" / "plugin.py").is_file() and not (target / "engine").exists()

@@ -3,6 +3,7 @@
 import pytest
 
 from engine import Value
+from properties.core.adapters import Attributes
 from reference.backends import evaluate_engine, evaluate_torch
 from reference.mp_backend import mp_gradient
 
@@ -38,7 +39,7 @@ def mp_evaluate(fn, inputs):
 ], ids=["f(2, 3, 4)", "softmax-nll"])
 def test_seed_numbers(backend, fn, inputs, value, gradient):
     if backend == "engine":
-        result = evaluate_engine(Value, fn, inputs)
+        result = evaluate_engine(Attributes(Value), fn, inputs)
         got_value, got_gradient = result.value, list(result.gradient)
     elif backend == "torch":
         result = evaluate_torch(fn, inputs)

@@ -16,7 +16,7 @@ import engine.value
 from correct_engines import Spelled
 from properties.diagnosis.coverage import coverage, is_op, missing_operators, suggest_alias
 from properties.core.config import ConfigError, parse_aliases
-from properties.core.engine_under_test import EngineSpecError, load_engine
+from properties.core.engine_under_test import EngineSpecError, EngineUnderTest, load_engine
 from reference.expression import Expression, Node
 from reference.ops import REGISTRY
 
@@ -52,7 +52,7 @@ def test_an_aliased_op_is_verified_through_its_own_name_and_printed_so(spelled):
     engine = load_engine(spelled, {"log": "ln"})
     assert "log" in engine.ops and engine.method(REGISTRY["log"]) == "ln"
     expression = Expression(1, (Node(input=0), Node(op="log", args=(0,)), Node(op="abs", args=(1,))))
-    assert engine.run(expression, [engine.value_type(0.5)]).data == abs(math.log(0.5))
+    assert engine.run(expression, [engine.leaf(0.5)]).data == abs(math.log(0.5))
     assert engine.source(expression) == "def f(x0):\n    return x0.ln().abs()"
     assert expression.source() == "def f(x0):\n    return abs(x0.log())"
 
@@ -77,7 +77,7 @@ def test_the_gate_tells_ops_from_helpers_and_suggests_aliases(spelled):
 
 
 def test_is_op_and_suggest_alias_on_their_own():
-    value = engine.value.Value
+    value = EngineUnderTest("engine:Value", engine.value.Value)
     assert is_op(value, "tanh") and is_op(value, "__add__") and not is_op(value, "backward")
     assert suggest_alias(value, "tanh") == "tanh"
     assert suggest_alias(value, "sigmoid") == "sigmoid"

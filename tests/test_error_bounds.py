@@ -76,7 +76,7 @@ def test_the_alternative_engines_compute_the_seed_example():
 def _on(o, engine: EngineUnderTest):
     """The oracles of ``o`` (mpmath, bounds, torch) with ``engine``'s result instead."""
     try:
-        result, error = evaluate_engine(engine.value_type, o.case.expression, o.case.inputs), None
+        result, error = evaluate_engine(engine.adapter, o.case.expression, o.case.inputs), None
     except Exception as exc:
         result, error = None, exc
     return replace(o, engine=engine, result=result, error=error)

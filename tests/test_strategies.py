@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from engine.value import Value
 from properties.strategies import LEAF_DOMAIN, Case, cases, op_cases
 from properties.values import edge_values, floats_in
+from properties.core.adapters import Attributes
 from reference.backends import evaluate_engine
 from reference.domains import FLOAT_MAX, Domain
 from reference.expression import Expression
@@ -171,7 +172,7 @@ def test_every_op_of_a_case_is_applied_inside_its_domain(case):
             v = float(operand.value if isinstance(operand, MPScalar) else operand)
             assert domains[k].contains(v), f"node {i} {node.op}: operand {k} = {v!r} outside {domains[k]}"
     # the engine evaluates it without raising, with a finite value and gradient
-    result = evaluate_engine(Value, expression, case.inputs)
+    result = evaluate_engine(Attributes(Value), expression, case.inputs)
     assert math.isfinite(result.value) and all(math.isfinite(g) for g in result.gradient)
     assert math.isfinite(float(values[-1].value if isinstance(values[-1], MPScalar) else values[-1]))
 

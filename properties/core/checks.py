@@ -338,9 +338,9 @@ def reproducer(o: Oracles, against: str = "mpmath") -> str:
     else:
         value, gradient = float(o.true_value), [o.truth(k)[0] if o.mp is not None else o.analytic(k) for k in range(n)]
         source = f"mpmath, {DEFAULT_DPS} digits; allowed: derived from the computation"
-    r.expect("value", "out.data", value, o.value_allowed(against), source)
+    r.expect("value", r.value("out"), value, o.value_allowed(against), source)
     for k in range(n):
-        r.expect(f"d out / d x{k}", f"leaves[{k}].grad", gradient[k], o.gradient_allowed(k, against))
+        r.expect(f"d out / d x{k}", r.grad(f"leaves[{k}]"), gradient[k], o.gradient_allowed(k, against))
     return r.text()
 
 

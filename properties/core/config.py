@@ -9,6 +9,10 @@ project's ``pyproject.toml``::
     not-an-op = ["gamma"]                     # public methods that are API, not ops
     ops-modules = ["mypkg.gradproof_specs"]   # modules that register specs for ops of your own
     profile = "dev"                           # the hypothesis profile (default: ci under CI, else dev)
+    value-attr = "value"                      # the engine's shape, where probing cannot find it:
+    grad-attr = "gradient"                    #   where a value keeps its number and its gradient,
+    backward = "backprop"                     #   the method that runs backward,
+    adapter = "mypkg.shape:MyAdapter"         #   or an adapter class (properties.core.adapters)
 
 Environment: ``GRADPROOF_ENGINE``, ``GRADPROOF_ALIASES`` ("log=ln,relu=reLU"), ``GRADPROOF_OPS``
 (comma-separated modules) and ``CI`` (the ``ci`` profile).  Aliases and the lists merge across
@@ -36,7 +40,11 @@ ALIASES_ENV = "GRADPROOF_ALIASES"
 OPS_ENV = "GRADPROOF_OPS"
 DEFAULT_ENGINE = "engine:Value"
 SHRINK_SECONDS = 10.0
-TABLE_KEYS = ("engine", "aliases", "not-an-op", "ops-modules", "profile")
+TABLE_KEYS = ("engine", "aliases", "not-an-op", "ops-modules", "profile", "value-attr", "grad-attr", "backward",
+              "adapter")
+# the adapters the suite ships, by a short name (--adapter minitorch)
+BUILTIN_ADAPTERS = {"minitorch": "properties.core.adapters:MiniTorch",
+                    "tensor0d": "properties.core.adapters:ZeroDimTensor"}
 # pytest options that take a path: given with a space (--findings PATH), pytest reads PATH as a test path
 # while it chooses the project's rootdir, before it knows these options exist
 PATH_OPTIONS = ("--findings", "--corpus")
@@ -96,7 +104,17 @@ class Config:
     shrink_seconds: float = SHRINK_SECONDS
     findings: str | None = None  # where to write the findings as JSON
     corpus: tuple[str, ...] = ()  # more regression directories
+    value_attr: str | None = None  # the engine's shape, where probing cannot find it
+    grad_attr: str | None = None
+    backward: str | None = None
+    adapter: Any = None  # MODULE:CLASS (or a built-in's name), or an Adapter class or instance
+    ops: tuple[str, ...] | None = None  # only these registry ops
     root: Path = Path(".")  # the project: its pyproject.toml, its corpus/
+
+    def shape(self) -> dict:
+        """How to reach the engine's values, for :func:`properties.core.engine_under_test.engine_of`."""
+        return {"value_attr": self.value_attr, "grad_attr": self.grad_attr, "backward": self.backward,
+                "adapter": adapter_class(self.adapter), "ops": self.ops}
 
     def import_ops_modules(self) -> None:
         """Import the modules that register specs for the engine's own ops."""
@@ -122,7 +140,9 @@ def project_table(root: Path) -> dict:
     unknown = sorted(set(table) - set(TABLE_KEYS))
     if unknown:
         raise ConfigError(f"{path}: [tool.gradproof] has no setting {unknown[0]!r}; known: {', '.join(TABLE_KEYS)}")
-    for key, kind in (("engine", str), ("aliases", dict), ("not-an-op", list), ("ops-modules", list), ("profile", str)):
+    kinds = (("engine", str), ("aliases", dict), ("not-an-op", list), ("ops-modules", list), ("profile", str),
+             ("value-attr", str), ("grad-attr", str), ("backward", str), ("adapter", str))
+    for key, kind in kinds:
         if key in table and not isinstance(table[key], kind):
             raise ConfigError(f"{path}: [tool.gradproof] {key} must be a {'table' if kind is dict else kind.__name__}")
     return table
@@ -157,7 +177,8 @@ def resolve(options: Mapping[str, Any] | None = None, *, root: str | Path = ".",
             env: Mapping[str, str] | None = None) -> Config:
     """The configuration from ``options`` (a door's own: ``engine``, ``aliases``, ``not_ops``,
     ``ops_modules``, ``profile``, ``op``, ``strict_ops``, ``shrink_seconds``, ``findings``,
-    ``corpus``; None or absent means not given), the environment and ``root``'s pyproject.toml.
+    ``corpus``, ``value_attr``, ``grad_attr``, ``backward``, ``adapter``, ``ops``; None or absent
+    means not given), the environment and ``root``'s pyproject.toml.
     Raises :class:`ConfigError` for a setting that cannot be used."""
     options = {k: v for k, v in (options or {}).items() if v is not None}
     unknown = sorted(set(options) - {f for f in Config.__dataclass_fields__ if f != "root"})
@@ -185,8 +206,38 @@ def resolve(options: Mapping[str, Any] | None = None, *, root: str | Path = ".",
         ops_modules=tuple(dict.fromkeys([*table.get("ops-modules", []), *_split(env.get(OPS_ENV)),
                                          *options.get("ops_modules", ())])),
         profile=profile, op=op, strict_ops=bool(options.get("strict_ops", False)), shrink_seconds=shrink,
-        findings=options.get("findings"), corpus=tuple(options.get("corpus", ())), root=root,
+        findings=options.get("findings"), corpus=tuple(options.get("corpus", ())),
+        value_attr=options.get("value_attr") or table.get("value-attr"),
+        grad_attr=options.get("grad_attr") or table.get("grad-attr"),
+        backward=options.get("backward") or table.get("backward"),
+        adapter=options.get("adapter") or table.get("adapter"),
+        ops=None if options.get("ops") is None else _ops(options["ops"]), root=root,
     )
+
+
+def _ops(ops: Iterable[str]) -> tuple[str, ...]:
+    ops = tuple(ops)
+    unknown = [op for op in ops if op not in REGISTRY]
+    if unknown:
+        raise ConfigError(f"ops: {', '.join(map(repr, unknown))} not registry ops; registered: {', '.join(REGISTRY)}")
+    return ops
+
+
+def adapter_class(adapter: Any) -> Any:
+    """An adapter given as MODULE:CLASS (or a built-in's name) imported; a class or instance as it is."""
+    if not isinstance(adapter, str):
+        return adapter
+    spec = BUILTIN_ADAPTERS.get(adapter, adapter)
+    module, sep, attr = spec.partition(":")
+    if not sep:
+        raise ConfigError(f"adapter {adapter!r}: expected MODULE:CLASS, or one of {', '.join(BUILTIN_ADAPTERS)}")
+    try:
+        obj = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError(f"adapter {adapter!r}: {error}") from None
+    return obj
 
 
 def spaced_path_options(args: Iterable[str]) -> list[str]:

@@ -60,16 +60,19 @@ class TwoRoots:
         how = ("it holds this op's contribution alone" if math.isclose(self.got, self.alone, rel_tol=TOLERANCE)
                else "not the sum")
         return (f"{self.op}, accumulation: its backward overwrites the gradient its operand already holds: "
-                f"x0.grad was {self.held!r}, after {self.call(engine)}'s backward it is {self.got!r}, "
+                f"{engine.adapter.gradient_source('x0')} was {self.held!r}, after {self.call(engine)}'s backward it "
+                f"is {self.got!r}, "
                 f"expected {self.held!r} + {self.alone!r} = {self.expected!r} ({how})")
 
     def reproducer(self, engine: EngineUnderTest) -> str:
         ref = engine.templates.get(self.reference) or REGISTRY[self.reference].source
+        a = engine.adapter
+        constant = repr(self.constant) if a.numbers else a.leaf_source(repr(self.constant))
         return Reproducer(engine).leaves(self.operands).line(
-            f"({ref.format('x0', repr(self.constant))}).backward()",
-            f"print(x0.grad)  # {self.held!r}: one use so far",
-            f"({self.call(engine)}).backward()",
-            f"print(x0.grad)  # expected {self.expected!r}: both uses ({self.alone!r} from {self.op} alone)").text()
+            a.backward_source(f"({ref.format('x0', constant)})"),
+            f"print({a.gradient_source('x0')})  # {self.held!r}: one use so far",
+            a.backward_source(f"({self.call(engine)})"),
+            f"print({a.gradient_source('x0')})  # expected {self.expected!r}: both uses ({self.alone!r} from {self.op} alone)").text()
 
     def cause(self, engine: EngineUnderTest, consequences: tuple[str, ...] = ()) -> Cause:
         return Cause(op=self.op, kind="accumulation", severity="wrong", summary=self.summary(engine),
@@ -94,11 +97,11 @@ def reference_op(engine: EngineUnderTest) -> tuple[str, float] | None:
         if not engine.supports(REGISTRY[op]):
             continue
         try:
-            x = engine.value_type(0.625)
+            x = engine.leaf(0.625)
             for _ in range(2):
-                engine.apply(op, x, constant).backward()
+                engine.backward(engine.apply(op, x, engine.adapter.constant(constant)))
             d = 1.0 if op == "add" else constant
-            if math.isclose(float(x.grad), 2 * d, rel_tol=1e-12):
+            if math.isclose(engine.gradient(x), 2 * d, rel_tol=1e-12):
                 return op, constant
         except Exception:
             continue
@@ -114,16 +117,15 @@ def two_roots(engine: EngineUnderTest, op: str, reference: tuple[str, float] | N
         return None
     operands, param = ordinary_point(spec)
     extra = () if param is None else (param,)
-    V = engine.value_type
     try:
-        fresh = [V(v) for v in operands]
-        engine.apply(op, *fresh, *extra).backward()
-        alone = float(fresh[0].grad)
-        leaves = [V(v) for v in operands]
-        engine.apply(reference[0], leaves[0], reference[1]).backward()
-        held = float(leaves[0].grad)
-        engine.apply(op, *leaves, *extra).backward()
-        got = float(leaves[0].grad)
+        fresh = [engine.leaf(v) for v in operands]
+        engine.backward(engine.apply(op, *fresh, *extra))
+        alone = engine.gradient(fresh[0])
+        leaves = [engine.leaf(v) for v in operands]
+        engine.backward(engine.apply(reference[0], leaves[0], engine.adapter.constant(reference[1])))
+        held = engine.gradient(leaves[0])
+        engine.backward(engine.apply(op, *leaves, *extra))
+        got = engine.gradient(leaves[0])
     except Exception:
         return None
     if not all(math.isfinite(v) for v in (alone, held, got)) or alone == 0.0:

@@ -1,13 +1,13 @@
 """Blame: from a failing example to the op at fault, with a one-op reproducer.
 
 A failing property says *that* an engine is wrong; blame says *where*.  It needs
-nothing from the engine beyond its public ops, ``.data`` and ``.grad``: it
+nothing from the engine beyond its public ops, its values' numbers and gradients: it
 re-runs each op of the failing expression alone on the engine, at the engine's
 own operand values (the same node twice where the expression used one node
 twice), as the root and then below an upstream factor, and compares each with
 mpmath and torch within that op's own allowance.  In order:
 
-1. **storage**: ``Value(x).data`` is ``x``.
+1. **storage**: a leaf made from ``x`` holds ``x``.
 2. **the harness**: ``*`` (which applies the upstream factor) and ``+`` (which the
    graph probes use) alone, two operands and one operand twice; a fault in them
    is blamed on them (``x + x`` wrong while ``x + y`` is right: accumulation).
@@ -47,7 +47,6 @@ from properties.diagnosis.graph import (
 from properties.diagnosis.primitives import calls_primitive, primitive_steps
 from properties.diagnosis.accumulation import ordinary_point, two_roots
 from properties.diagnosis.probes import Outcome, Probe, cause_from, close, run_probe
-from reference.backends import is_value
 from reference.expression import Case, Expression, Function, Node, trace
 from reference.mp_backend import mp_scalar_type
 from reference.ops import REGISTRY
@@ -68,16 +67,13 @@ class Diagnosis:
     def storage(self, values: Iterable[float]) -> Cause | None:
         for x in list(values)[:8] + [0.1, 1 / 3, 1e-300, 123456.789]:
             try:
-                stored = self.engine.value_type(x).data
+                stored = self.engine.number(self.engine.leaf(x))
             except Exception:
                 continue
             if stored != x and not (x != x):
-                try:
-                    stored = float(stored)
-                except (TypeError, ValueError):
-                    pass
                 rel = abs(stored - x) / abs(x) if x else math.inf
-                summary = (f"storage: Value({x!r}).data is {stored!r}: the engine does not keep float64 values "
+                read = self.engine.adapter.number_source(self.engine.adapter.leaf_source(repr(x)))
+                summary = (f"storage: {read} is {stored!r}: the engine does not keep float64 values "
                            f"(relative error {rel:.2g})")
                 return Cause(op=None, kind="forward", severity=severity(rel, stored, x), summary=summary,
                              reproducer=storage(self.engine, x), relative_error=rel, operands=(x,))
@@ -115,16 +111,16 @@ class Diagnosis:
         self._case = case
         engine = self.engine
         try:
-            leaves = [engine.value_type(float(x)) for x in inputs]
+            leaves = [engine.leaf(float(x)) for x in inputs]
         except Exception:
             return None
         values = partial_values(expression, leaves, engine)
         order = list(expression._creation_order)
         root = values.get(len(expression.nodes) - 1)
         backward_raised = False
-        if is_value(root):  # backward first: a recursion is the graph's, whatever the values
+        if engine.is_value(root):  # backward first: a recursion is the graph's, whatever the values
             try:
-                root.backward()
+                engine.backward(root)
             except RecursionError:
                 summary = (f"backward recurses: RecursionError on a graph {expression.depth()} ops deep "
                            "(Python's limit is 1000)")
@@ -136,7 +132,7 @@ class Diagnosis:
             cause = self._forward(expression, order, values)
             if cause is not None:
                 return cause
-        if not is_value(root):
+        if not engine.is_value(root):
             return None
         if backward_raised:
             return self._derivatives(expression, order, values) if probes else None
@@ -144,13 +140,15 @@ class Diagnosis:
             cause = self._derivatives(expression, order, values)
             if cause is not None:
                 return cause
+        if not engine.adapter.keeps_intermediate:  # the nodes' own gradients cannot be read: no graph analysis
+            return None
         return self._accumulation(expression, order, values)
 
     def _operands(self, expression: Expression, i: int, values: dict) -> Probe | None:
         """The probe for node i at the engine's own operand values."""
         node = expression.nodes[i]
         spec = REGISTRY[node.op]
-        args = [number(values.get(a)) for a in node.args]
+        args = [number(self.engine, values.get(a)) for a in node.args]
         if any(v is None or not math.isfinite(v) for v in args):
             return None
         if not spec.operand_domains(node.param)[0].contains(args[0]) or (
@@ -188,7 +186,7 @@ class Diagnosis:
                 continue
             outcome = self.probe(probe)
             if not outcome.failed and self._has_mul():
-                outcome = self.probe(replace(probe, upstream=upstream_of(values.get(i))))
+                outcome = self.probe(replace(probe, upstream=upstream_of(self.engine, values.get(i))))
             if outcome.failed:
                 return self._root_cause(outcome)
         return None
@@ -236,27 +234,27 @@ class Diagnosis:
             if node.const is not None or p not in uses:
                 continue
             obj = values.get(p)
-            if not is_value(obj):
+            if not self.engine.is_value(obj):
                 continue
             contributions, partials = [], []
             for user, position in uses[p]:
-                partial = true_partial(expression, user, position, values)
-                upstream = grad_of(values.get(user))
+                partial = true_partial(self.engine, expression, user, position, values)
+                upstream = grad_of(self.engine, values.get(user))
                 if partial is None or upstream is None:
                     contributions = None
                     break
                 contributions.append(upstream * partial)
                 partials.append(partial)
-            actual = grad_of(obj)
+            actual = grad_of(self.engine, obj)
             if contributions is None or actual is None:
                 continue
             expected = math.fsum(contributions)
             scale = math.fsum(abs(c) for c in contributions)
             if abs(actual - expected) <= 1e-7 * scale + 1e-300:
                 continue
-            upstreams = [grad_of(values.get(user)) for user, _ in uses[p]]
+            upstreams = [grad_of(self.engine, values.get(user)) for user, _ in uses[p]]
             if close(actual, math.fsum(partials), 1e-7) and any(not close(g, 1.0) for g in upstreams):
-                return self._ignoresupstream_of(expression, p, uses[p], values, upstreams)
+                return self._ignores_upstream(expression, p, uses[p], values, upstreams)
             return self._graph_cause(expression, p, actual, contributions, uses[p], values)
         return None
 
@@ -275,10 +273,10 @@ class Diagnosis:
         elif close(actual, 0.0) or actual == 0.0:
             kind, how, op = "traversal", "never propagated: backward did not reach it", None
             for node in [u for u, _ in uses] + [p]:  # the use whose backward never ran, or p itself
-                same = twin(expression, node, values, self.engine.templates)
+                same = twin(self.engine, expression, node, values)
                 if same is not None:
                     how += (f" ({node_name(expression, node, self.engine.templates)} and {same} hold the same value, "
-                            f"{number(values[node])!r}: "
+                            f"{number(self.engine, values[node])!r}: "
                             "backward seems to tell nodes apart by value, e.g. a visited set of .data or a "
                             "__hash__/__eq__ on .data)")
                     break
@@ -295,11 +293,11 @@ class Diagnosis:
                      summary=summary, reproducer=graph_reproducer(self.engine, self._case, op), relative_error=rel,
                      case=self._case)
 
-    def _ignoresupstream_of(self, expression, p, uses, values, upstreams) -> Cause:
+    def _ignores_upstream(self, expression, p, uses, values, upstreams) -> Cause:
         """A node's gradient is the sum of its uses' local partials alone: their backward drops
         the upstream gradient.  Blamed on the op of the first such use, with a probe that shows it."""
         user, _ = next((u for u, g in zip(uses, upstreams) if not close(g, 1.0)), uses[0])
-        probe = replace(self._operands(expression, user, values), upstream=upstream_of(values.get(user)))
+        probe = replace(self._operands(expression, user, values), upstream=upstream_of(self.engine, values.get(user)))
         outcome = self.probe(probe)
         if outcome.failed:
             return cause_from(self.engine, outcome)
@@ -340,10 +338,10 @@ class Diagnosis:
             scale = Node(op="mul", args=(0, c))
             nodes += [use, scale] if op_first else [scale, use]
             nodes.append(Node(op="add", args=(c + 1, c + 2)))
-            leaves = [self.engine.value_type(v) for v in inputs + [1.25]]
+            leaves = [self.engine.leaf(v) for v in inputs + [1.25]]
             try:
-                self.engine.run(Expression(c + 1, tuple(nodes)), leaves).backward()
-                got = float(leaves[0].grad)
+                self.engine.backward(self.engine.run(Expression(c + 1, tuple(nodes)), leaves))
+                got = self.engine.gradient(leaves[0])
             except Exception:
                 return False
             if not close(got, partial + 1.25, 1e-9):

@@ -2,7 +2,7 @@
 
 A public method (or arithmetic operator) is an *op* when, called on a value of
 the engine (with no argument, or with another value), it returns a value of the
-engine: something with ``.data``, ``.grad`` and ``.backward()``.  Anything else
+engine (something its adapter reads a number and a gradient from).  Anything else
 (``is_finite``, ``named``, ``ensure_scalar``, functions of plain floats) is a
 helper: listed as not verified, never a failure.  For an op that no spec covers,
 :func:`suggest_alias` probes it at a few points of each registry op's domain and
@@ -18,7 +18,7 @@ from typing import Any
 
 from properties.core.reproducers import Reproducer, operator
 from properties.diagnosis.causes import Cause
-from reference.backends import is_value, qualified_name
+from reference.backends import qualified_name
 from reference.mp_backend import mp_scalar_type
 from reference.ops import REGISTRY, OpSpec
 
@@ -104,25 +104,26 @@ def _arity(method) -> set[int]:
     return {n for n in (0, 1, 2) if required <= n <= most}
 
 
-def is_op(value_type: type, name: str) -> bool:
+def is_op(engine, name: str) -> bool:
     """Does ``name``, called on a value (with no argument, or with another value), return a value?"""
     for x in (0.5, 2.0, -1.5):
-        first = _attempt(value_type, x)
+        first = _attempt(engine.leaf, x)
         method = getattr(first, name, None)
         if not callable(method):
             return False
         arities = _arity(method)
-        if 0 in arities and _new_value(_attempt(method), first):
+        if 0 in arities and _new_value(engine, _attempt(method), first):
             return True
-        other = _attempt(value_type, 1.25)
-        if 1 in arities and (_new_value(_attempt(method, other), first, other) or _new_value(_attempt(method, 1.25), first)):
+        other = _attempt(engine.leaf, 1.25)
+        if 1 in arities and (_new_value(engine, _attempt(method, other), first, other)
+                             or _new_value(engine, _attempt(method, 1.25), first)):
             return True
     return False
 
 
-def _new_value(out: Any, *given: Any) -> bool:
+def _new_value(engine, out: Any, *given: Any) -> bool:
     """A value the method computed: not one it was given back (``named(v)`` returning ``v``)."""
-    return is_value(out) and all(out is not g for g in given)
+    return out is not None and engine.is_value(out) and all(out is not g for g in given)
 
 
 def _points(spec: OpSpec, param: Any) -> list[tuple[float, ...]]:
@@ -143,8 +144,8 @@ def _close(got: Any, want: float) -> bool:
     return math.isfinite(got) and abs(got - want) <= 1e-6 * abs(want) + 1e-12
 
 
-def suggest_alias(value_type: type, name: str, candidates=None) -> str | None:
-    """The registry op that ``value_type``'s method ``name`` computes, judged at a few points of
+def suggest_alias(engine, name: str, candidates=None) -> str | None:
+    """The registry op that the engine's method ``name`` computes, judged at a few points of
     the op's domain (every point must agree to 1e-6), or None."""
     scalar = mp_scalar_type(30)
     for spec in candidates if candidates is not None else REGISTRY.values():
@@ -157,13 +158,13 @@ def suggest_alias(value_type: type, name: str, candidates=None) -> str | None:
         agree = 0
         for operands in points:
             want = float(spec.call(*[scalar.leaf(v) for v in operands], *([] if param is None else [param])))
-            values = [_attempt(value_type, v) for v in operands]
+            values = [_attempt(engine.leaf, v) for v in operands]
             method = getattr(values[0], name, None)
             if not callable(method):
                 return None
             extra = values[1:] if spec.arity == 2 else ([] if param is None or spec.param_optional else [param])
             out = _attempt(method, *extra)
-            if not (is_value(out) and _close(out.data, want)):
+            if not (_new_value(engine, out) and _close(_attempt(engine.number, out), want)):
                 break
             agree += 1
         if agree == len(points):
@@ -176,10 +177,10 @@ def coverage(engine, not_ops=()) -> Coverage:
     covered = {engine.method(spec) for spec in REGISTRY.values()}
     unverified, helpers = [], []
     for name in uncovered_methods(engine.value_type, not_ops, covered):
-        if not _has_output(name) and is_op(engine.value_type, name):
+        if not _has_output(name) and is_op(engine, name):
             missing = [REGISTRY[op] for op in engine.missing_ops]
             present = [REGISTRY[op] for op in engine.ops]
-            unverified.append(Unverified(name, suggest_alias(engine.value_type, name, missing + present)))
+            unverified.append(Unverified(name, suggest_alias(engine, name, missing + present)))
         else:
             helpers.append(name)
     return Coverage(tuple(unverified), tuple(helpers))
@@ -205,7 +206,7 @@ def missing_operators(engine) -> list:
             continue
         source = _OPERATOR_SOURCES.get(spec.name, spec.source.format("x", p="2"))
         try:
-            x = engine.value_type(1.5)
+            x = engine.leaf(1.5)
             eval(source, {}, {"x": x})  # noqa: S307 - a fixed expression of our own on the engine's value
             continue  # it works after all (through another method, e.g. __getattr__)
         except Exception as error:
@@ -228,6 +229,7 @@ def detached_ops(engine) -> list:
         summary = (f"{op}, unsupported: results of the ops {engine.name} inherits are {base}, which has no "
                    f"{method}: `(x + y).{method}(...)` raises AttributeError (verified through "
                    f"{qualified_name(engine.value_type)}.{method} instead)")
-        repro = Reproducer(engine).line("x, y = Value(0.5), Value(0.25)", f"print((x + y).{method})  # AttributeError")
+        leaf = engine.adapter.leaf_source
+        repro = Reproducer(engine).line(f"x, y = {leaf('0.5')}, {leaf('0.25')}", f"print((x + y).{method})  # AttributeError")
         out.append(Cause(op=op, kind="unsupported", severity="unsupported", summary=summary, reproducer=repro.text()))
     return out

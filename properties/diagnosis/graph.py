@@ -9,7 +9,6 @@ from typing import Any
 
 from properties.core.engine_under_test import EngineUnderTest
 from properties.core.reproducers import function
-from reference.backends import is_value
 from reference.expression import Case, Expression, Node
 from reference.mp_backend import mp_scalar_type
 from reference.ops import REGISTRY
@@ -26,9 +25,9 @@ def graph_reproducer(engine: EngineUnderTest, case: Case, overwriting: str | Non
     try:
         root, leaves = mp_value(case.expression, case.inputs)
         truth = [float(a) for a in error_bounds(root, leaves).adjoints]
-        r.line(f"print([leaf.grad for leaf in leaves])  # true: {truth!r}")
+        r.line(f"print([{r.grad('leaf')} for leaf in leaves])  # true: {truth!r}")
     except (IllConditioned, ArithmeticError, ValueError):
-        r.line("print([leaf.grad for leaf in leaves])")
+        r.line(f"print([{r.grad('leaf')} for leaf in leaves])")
     r.line(f"# {overwriting} assigns instead of adding: a node's gradient is not the sum over its uses"
            if overwriting else "# every op of f is right alone: the gradient is not the sum over each node's uses")
     return r.text()
@@ -57,12 +56,12 @@ def _source(expression: Expression, i: int, templates: dict[str, str], depth: in
                        templates.get(node.op))
 
 
-def twin(expression: Expression, p: int, values: dict, templates: dict[str, str]) -> str | None:
+def twin(engine: EngineUnderTest, expression: Expression, p: int, values: dict) -> str | None:
     """Another node of the graph that holds the same value as node ``p``."""
-    mine = number(values.get(p))
+    mine = number(engine, values.get(p))
     for i, node in enumerate(expression.nodes):
-        if i != p and node.const is None and is_value(values.get(i)) and number(values[i]) == mine:
-            return node_name(expression, i, templates)
+        if i != p and node.const is None and engine.is_value(values.get(i)) and number(engine, values[i]) == mine:
+            return node_name(expression, i, engine.templates)
     return None
 
 
@@ -98,9 +97,10 @@ def graph_probes(ops: list[str]) -> list[tuple[Expression, tuple[float, ...]]]:
 def partial_values(expression: Expression, leaves, engine: EngineUnderTest) -> dict:
     """The engine's node values up to the first op that raises."""
     values: dict[int, Any] = {}
+    lift = engine.lift
     for i, node in enumerate(expression.nodes):
         if node.op is None:
-            values[i] = leaves[node.input] if node.is_input else node.const
+            values[i] = leaves[node.input] if node.is_input else (lift(node.const) if lift else node.const)
     for i in expression._creation_order:
         node = expression.nodes[i]
         call = engine.calls.get(node.op) or REGISTRY[node.op].call
@@ -112,27 +112,34 @@ def partial_values(expression: Expression, leaves, engine: EngineUnderTest) -> d
     return values
 
 
-def grad_of(obj) -> float | None:
+def grad_of(engine: EngineUnderTest, obj) -> float | None:
+    """The gradient the engine left on ``obj`` (None where it cannot be read)."""
     try:
-        g = obj.grad
-        return 0.0 if g is None else float(g)
+        return engine.gradient(obj)
     except (AttributeError, TypeError, ValueError):
         return None
 
 
-def upstream_of(obj, truth=None) -> float:
-    g = grad_of(obj) if obj is not None else (float(truth) if truth is not None else None)
+def upstream_of(engine: EngineUnderTest, obj, truth=None) -> float:
+    """An upstream factor for a probe below the root: the engine's own gradient at ``obj`` where it
+    is ordinary (and the engine keeps gradients on intermediate nodes), else a fixed one."""
+    g = None
+    if obj is not None and engine.adapter.keeps_intermediate:
+        g = grad_of(engine, obj)
+    elif truth is not None:
+        g = float(truth)
     if g is None or not math.isfinite(g) or g in (0.0, 1.0) or not 1e-10 <= abs(g) <= 1e10:
         return UPSTREAM_FALLBACK
     return g
 
 
-def true_partial(expression: Expression, user: int, position: int, values: dict) -> float | None:
+def true_partial(engine: EngineUnderTest, expression: Expression, user: int, position: int,
+                 values: dict) -> float | None:
     """The true partial of node ``user`` with respect to its operand ``position``, at the engine's operands."""
     node = expression.nodes[user]
     spec = REGISTRY[node.op]
     ctx = mp_scalar_type(50).ctx
-    operands = [number(values.get(a)) for a in node.args]
+    operands = [number(engine, values.get(a)) for a in node.args]
     if any(v is None for v in operands):
         return None
     try:
@@ -142,9 +149,9 @@ def true_partial(expression: Expression, user: int, position: int, values: dict)
         return None
 
 
-def number(obj: Any) -> float | None:
+def number(engine: EngineUnderTest, obj: Any) -> float | None:
     """The float an engine value (or a plain-number constant) holds."""
     try:
-        return float(obj.data) if is_value(obj) else float(obj)
+        return engine.number(obj) if engine.is_value(obj) else float(obj)
     except (TypeError, ValueError, AttributeError):
         return None

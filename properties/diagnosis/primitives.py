@@ -69,10 +69,9 @@ def calls_primitive(engine: EngineUnderTest, probe: Probe, primitive: str) -> bo
         _restore(originals, name)
         return True
     try:
-        V = engine.value_type
-        leaves = [V(float(x)) for x in probe.operands]
-        out = engine.run(probe.case().expression, leaves + ([] if probe.upstream is None else [V(probe.upstream)]))
-        out.backward()
+        leaves = [engine.leaf(float(x)) for x in probe.operands]
+        out = engine.run(probe.case().expression, leaves + ([] if probe.upstream is None else [engine.leaf(probe.upstream)]))
+        engine.backward(out)
     except Exception:
         pass
     finally:
