@@ -1,7 +1,7 @@
 """Run the property suite against every mutant engine: which ones it kills, and what it blames.
 
     python -m mutant_engines [--only NAME ...] [--profile mutants] [--jobs N] [--timeout SECONDS]
-                      [--logs DIR] [--show-output] [--no-control] [--first-report]
+                      [--logs DIR] [--show-output] [--no-control] [--first-report | --quick]
 
 Each mutant gets its own ``python -m pytest -q -rf -p no:cacheprovider
 --hypothesis-profile=PROFILE --engine mutant_engines.NAME:Value --findings=F properties/``
@@ -10,6 +10,10 @@ shrinking, so a failing property stops at its first failure).  A mutant is kille
 when pytest reports a failed test (exit status 1), and *blamed right* when every
 finding of the run names the mutated op (or, for a graph bug, no op) with the
 expected kind (each mutant's ``BLAME``), and no failing test is left unexplained.
+
+``--quick`` runs instead what a learner runs, ``gradproof check mutant_engines.NAME:Value``: the
+quick verdict (a few examples per property, no shrinking, no sweep of every edge point, and no
+more tests of an op once it has a finding).
 
 ``--first-report`` runs instead what a CI user runs, ``CI=true pytest properties/ -x``
 (profile ``ci``, shrinking on): the seconds are then the time to the first report.
@@ -91,7 +95,9 @@ class Outcome:
         return self.findings is not None and not self.unexplained and blamed_right(self.blame, self.findings)
 
 
-def command(engine: str, profile: str | None, findings: str, first_report: bool) -> list[str]:
+def command(engine: str, profile: str | None, findings: str, first_report: bool, quick: bool = False) -> list[str]:
+    if quick:
+        return [sys.executable, "-m", "properties.cli", "check", engine, "--json", findings]
     profile_args = [] if profile is None else [f"--hypothesis-profile={profile}"]
     return [
         sys.executable, "-m", "pytest", *(["-x"] if first_report else []), "-q", "-rf", "-n", "0", "-p", "no:cacheprovider",
@@ -100,13 +106,13 @@ def command(engine: str, profile: str | None, findings: str, first_report: bool)
 
 
 def run_suite(name: str, engine: str, category: str, profile: str | None, timeout: float, blame: tuple = (None, ()),
-              first_report: bool = False) -> Outcome:
+              first_report: bool = False, quick: bool = False) -> Outcome:
     env = dict(os.environ, CI="true")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         findings_path = os.path.join(tmp, "findings.json")
         try:
-            proc = subprocess.run(command(engine, profile, findings_path, first_report), cwd=ROOT, env=env,
+            proc = subprocess.run(command(engine, profile, findings_path, first_report, quick), cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
@@ -122,6 +128,9 @@ def run_suite(name: str, engine: str, category: str, profile: str | None, timeou
     findings = None if written is None else written["findings"]
     unexplained = None if written is None else written["unexplained"]
     failed = FAILED_LINE.findall(output)
+    if quick and proc.returncode == 1:  # gradproof check: 1 means findings
+        first = findings[0]["summary"] if findings else "-"
+        return Outcome(name, category, "yes", seconds, first[:80], output, findings, unexplained, blame)
     if proc.returncode == 1 and failed:
         test, message = failed[0]
         check = CHECK_NAME.search(message or "")
@@ -190,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
     parser.add_argument("--profile", default=None,
                         help="hypothesis profile (default: mutants; with --first-report: ci, as CI=true loads it)")
+    parser.add_argument("--quick", action="store_true",
+                        help="run gradproof check (the quick verdict) instead of the whole suite")
     parser.add_argument("--first-report", action="store_true",
                         help="run CI=true pytest properties/ -x as a CI user does (shrinking on): time to first report")
     parser.add_argument("--jobs", type=int, default=2, help="parallel pytest runs (default: 2)")
@@ -200,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true",
                         help="print the per-category table as Markdown too (docs/results.md is regenerated from it)")
     args = parser.parse_args(argv)
+    if args.quick and args.first_report:
+        parser.error("--quick and --first-report are two different runs: choose one")
 
     available = names()
     selected = args.only or available
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         # the controls first: they are the longest runs (the whole suite passes)
-        futures = [pool.submit(run_suite, name, engine, category, profile, args.timeout, blame, args.first_report)
+        futures = [pool.submit(run_suite, name, engine, category, profile, args.timeout, blame, args.first_report, args.quick)
                    for name, engine, category, blame in runs]
         for done, future in enumerate(as_completed(futures), 1):
             o = future.result()
@@ -234,11 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     killed = sum(o.killed for o in ordered)
     right = sum(o.right for o in ordered)
     seconds = sorted(o.seconds for o in ordered if o.killed)
-    what = "time to first report" if args.first_report else "time to kill (whole suite, no shrinking)"
+    what = ("time to first report" if args.first_report else "time to a quick verdict (gradproof check)" if args.quick
+            else "time to kill (whole suite, no shrinking)")
     median = f"; median {what} {_median(seconds):.1f} s" if seconds else ""
     print(f"\nkilled {killed}/{len(ordered)} mutants, blamed right {right}/{len(ordered)}{median}; total wall time "
           f"{total:.1f} s (sum of runs {sum(o.seconds for o in outcomes.values()):.1f} s, {args.jobs} jobs, "
-          f"profile {profile or 'ci'}{', -x' if args.first_report else ''})")
+          + ("gradproof check)" if args.quick else f"profile {profile or 'ci'}{', -x' if args.first_report else ''})"))
     print("\n" + category_summary(ordered))
     if args.markdown:
         print(f"\n<!-- generated by: python -m mutant_engines --markdown ({time.strftime('%Y-%m-%d')}) -->\n"

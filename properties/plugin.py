@@ -33,6 +33,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,15 @@ from hypothesis import settings
 from properties.core.config import ENGINE_ENV, SHRINK_SECONDS, ConfigError, resolve, spaced_path_options
 from properties.core.engine_under_test import EngineUnderTest, from_config
 from properties.core.session import Run, activate, current, deactivate, pending_request
+from properties.core.watchdog import Hung, time_limit
 from properties.diagnosis.causes import Cause
+from properties.diagnosis.hangs import hang_cause
 from properties.results.findings import Findings, causes_of, finding_key
 from reference.ops import REGISTRY
 
 RUN_KEY = pytest.StashKey[Run]()  # the run this session serves
 PROFILE_KEY = pytest.StashKey[str]()  # the hypothesis profile before it, restored after
+SETTINGS_KEY = pytest.StashKey[dict]()  # each hypothesis test's settings before this run, restored after
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 MARKERS = (
@@ -54,6 +58,8 @@ MARKERS = (
     "needs(*ops, any=False): skipped unless the engine has these registry ops (any=True: one of them; "
     "none named: any registry op)",
     "deep_graph: builds graphs deeper than Python's recursion limit",
+    "examples(fraction): the run's hypothesis profile with this fraction of its examples (at least one)",
+    "exhaustive: a deterministic sweep (every edge point of every op), left out of a quick verdict",
     "slow: long-running; not part of the default run",
     "regression: replays the regression corpus (the known traps, and --corpus=DIR)",
     "coverage_gate: the coverage gate, whose failure lists ops without a spec (not a bug of the engine)",
@@ -91,6 +97,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--adapter", default=None, metavar="MODULE:CLASS",
                     help="an adapter for an engine of another shape (a subclass of properties.Adapter), "
                          "or a built-in one: minitorch, tensor0d")
+    group.addoption("--ops", default=None, metavar="OP,OP",
+                    help="verify only these registry ops (the others are skipped, as if the engine lacked them)")
+    group.addoption("--hang-seconds", type=float, default=None, metavar="N",
+                    help="the time limit of one test: past it, the engine hangs (a finding; default 30)")
+    group.addoption("--seconds", type=float, default=None, metavar="N",
+                    help="a time budget for the run: the tests not started by then are not run")
     group.addoption("--corpus", action="append", default=[], metavar="DIR",
                     help="a directory of regression entries that pytest -m regression replays too "
                          "(repeatable; the suite's known traps always run); write --corpus=DIR")
@@ -135,7 +147,9 @@ def _options(config: pytest.Config) -> dict:
             "strict_ops": config.getoption("--strict-ops"), "shrink_seconds": config.getoption("--shrink-seconds"),
             "findings": config.getoption("--findings"), "corpus": config.getoption("--corpus"),
             "value_attr": config.getoption("--value-attr"), "grad_attr": config.getoption("--grad-attr"),
-            "backward": config.getoption("--backward"), "adapter": config.getoption("--adapter")}
+            "backward": config.getoption("--backward"), "adapter": config.getoption("--adapter"),
+            "ops": None if config.getoption("--ops") is None else config.getoption("--ops").split(","),
+            "hang_seconds": config.getoption("--hang-seconds"), "seconds": config.getoption("--seconds")}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -166,7 +180,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if op is not None:
         settings.register_profile(f"op-{op}", parent=settings.default, max_examples=5 * settings.default.max_examples)
         settings.load_profile(f"op-{op}")
-    run = Run(run_config, engine, Findings())
+    run = Run(run_config, engine, Findings(), progress=None if request is None else request.progress)
     from properties.diagnosis.coverage import missing_operators
 
     for cause in missing_operators(engine):
@@ -181,22 +195,50 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run = config.stash.get(RUN_KEY, None)
     if run is not None:
         deactivate(run)
+        for test, before in config.stash.get(SETTINGS_KEY, {}).items():
+            test._hypothesis_internal_use_settings = before
         settings.load_profile(config.stash[PROFILE_KEY])
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With --op NAME keep only the tests marked for that op (composite properties are marked
-    for every op, and then draw expressions that contain it)."""
-    run = config.stash.get(RUN_KEY, None)
-    if run is None or run.config.op is None:
-        return
-    keep, drop = [], []
+def _hypothesis_settings(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each property runs under this run's profile.  Hypothesis fixes a test's settings when its
+    module is imported; a process that runs the suite twice (the Python API) imports it once, so
+    every hypothesis test of the suite gets the run's settings here, and its own back afterwards."""
+    before = config.stash.setdefault(SETTINGS_KEY, {})
     for item in items:
+        test = getattr(item, "obj", None)
+        if not getattr(test, "is_hypothesis_test", False) or PACKAGE_DIR not in Path(str(item.fspath)).parents:
+            continue
+        before.setdefault(test, test._hypothesis_internal_use_settings)
+        marker = item.get_closest_marker("examples")
+        scaled = {} if marker is None else {"max_examples": max(1, int(settings.default.max_examples * marker.args[0]))}
+        test._hypothesis_internal_use_settings = settings(settings.default, **scaled)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every property under the run's hypothesis settings; with --op NAME, only the tests marked for
+    that op (composite properties are marked for every op, and then draw expressions with it)."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    _hypothesis_settings(config, items)
+    if run.config.quick:  # a verdict in seconds: the sweeps are for a thorough run
+        _deselect(config, items, lambda item: item.get_closest_marker("exhaustive") is None)
+    if run.config.op is None:
+        return
+    def involves(item: pytest.Item) -> bool:
         names = {name for marker in item.iter_markers("op") for name in marker.args}
-        (keep if run.config.op in names or "*" in names else drop).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+        return run.config.op in names or "*" in names
+
+    _deselect(config, items, involves)
+
+
+def _deselect(config: pytest.Config, items: list[pytest.Item], keep) -> None:
+    """Keep the items ``keep`` says yes to; the others are deselected (and counted so)."""
+    kept = [item for item in items if keep(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not keep(item)])
+        items[:] = kept
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -241,6 +283,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     run = item.config.stash.get(RUN_KEY, None)
     if run is None:
         return
+    ops = {name for marker in item.iter_markers("op") for name in marker.args}
+    hung = run.hung & ops
+    if hung:
+        pytest.skip(f"{', '.join(sorted(hung))} did not return in an earlier test (see its finding)")
+    if run.config.quick and ops and "*" not in ops and ops <= {f.op for f in run.findings.findings}:
+        pytest.skip(f"{', '.join(sorted(ops))} has a finding already (a quick verdict looks no further at it)")
     for marker in item.iter_markers("needs"):
         reason = _lacking(run.engine, marker)
         if reason is not None:
@@ -249,6 +297,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     budget = run.config.shrink_seconds
     limit_shrinking(budget if not run.failed else max(1.0, budget / 5))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Each test within the time limit (an engine that hangs is a finding, not a dead session)."""
+    run = item.config.stash.get(RUN_KEY, None)
+    if run is None:
+        return (yield)
+    with time_limit(run.config.hang_seconds):
+        return (yield)
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Past the run's budget (``seconds``), the tests not started yet are not run."""
+    run = item.config.stash.get(RUN_KEY, None)
+    if run is not None and run.config.seconds is not None and nextitem is not None and not run.stopped:
+        if time.monotonic() - run.started > run.config.seconds:
+            run.stopped = f"the time budget of {run.config.seconds:g} s was spent"
+            item.session.shouldstop = f"gradproof: {run.stopped}"
 
 
 # ----- findings: every failure blamed on its root cause -------------------------------------
@@ -303,12 +370,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     from properties.diagnosis.blame import blame
 
     run.failed.append(item.nodeid)
-    cause = None
-    for failure in causes_of(call.excinfo.value):
+    cause = hang_cause(engine, call.excinfo) if call.excinfo.errisinstance(Hung) else None
+    if cause is not None and cause.op is not None:
+        run.set_aside(cause.op)
+    for failure in causes_of(call.excinfo.value) if cause is None else ():
         if failure.cause is None and failure.case is not None:
             try:
-                failure.cause = blame(failure.case, failure.engine or engine)
-            except Exception as error:  # blame must never hide the property's own report
+                with time_limit(run.config.hang_seconds):
+                    failure.cause = blame(failure.case, failure.engine or engine)
+            except (Exception, Hung) as error:  # blame must never hide the property's own report
                 report.sections.append(("gradproof", f"blame failed: {type(error).__name__}: {error}"))
         if failure.cause is not None:
             cause = failure.cause
@@ -322,9 +392,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.total = len(session.items)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     run = current()
-    if run is None or report.when != "call":
+    if run is None:
+        return
+    if run.progress is not None and report.when == "teardown":  # every test has one, a skipped one too
+        run.done += 1
+        run.progress(run.done, run.total, len(run.failed))
+    if report.when != "call":
         return
     for key, value in report.user_properties:
         if key == "gradproof-cause":
@@ -371,7 +452,7 @@ def _finish(run: Run) -> None:
     for cause in detached_ops(run.engine):
         if finding_key(cause) not in run.findings.by_key:
             run.findings.add(cause, None)
-    run.findings.locate(run.engine)
+    run.findings.locate(run.engine, skip=run.hung, seconds=run.config.hang_seconds)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

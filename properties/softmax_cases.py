@@ -97,15 +97,15 @@ SHIFTS = HUGE  # c up to +-1000: 0, tiny, ordinary and huge
 
 
 def softmax(logits: list) -> list:
-    return functions.softmax(logits, engine().apply)
+    return functions.softmax(logits, engine().apply, engine().number)
 
 
 def log_softmax(logits: list) -> list:
-    return functions.log_softmax(logits, engine().apply)
+    return functions.log_softmax(logits, engine().apply, engine().number)
 
 
 def cross_entropy(logits: list, target: int):
-    return functions.cross_entropy(logits, target, engine().apply)
+    return functions.cross_entropy(logits, target, engine().apply, engine().number)
 
 
 def blame_softmax(j: int):
@@ -187,7 +187,9 @@ NAIVE_SOURCE = """def naive_softmax(logits):  # the seed notebook's
 
 
 def reproducer(call: str, logits: list[float], naive: bool = False) -> str:
-    script = Reproducer(engine()).line(functions.source(engine().templates) + (NAIVE_SOURCE if naive else ""),
+    a = engine().adapter
+    text = functions.source(engine().templates, f"float({a.number_source('x')})", "m" if a.numbers else a.leaf_source("m"))
+    script = Reproducer(engine()).line(text + (NAIVE_SOURCE if naive else ""),
                                         f"logits = [{engine().adapter.leaf_source('x')} for x in {logits!r}]", call)
     return "Reproducer (runs without gradproof):\n" + script.text()
 

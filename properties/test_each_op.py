@@ -57,6 +57,7 @@ def _inside(spec: OpSpec):
     return test
 
 
+REGISTERED = tuple(REGISTRY)  # the ops this module made tests for (an ops module may register more later)
 for _name, _spec in REGISTRY.items():
     globals()[f"test_{_name}_alone"] = _alone(_spec)
     globals()[f"test_{_name}_inside_an_expression"] = _inside(_spec)
@@ -98,6 +99,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("spec, case", _edge_cases())
 
 
+@pytest.mark.exhaustive
 def test_op_at_the_edges_of_its_domain(engine, spec, case):
     """Exact zeros, +-1e-300, the domain's limits: value and gradient vs mpmath, and torch's
     convention where calculus has no derivative (relu at 0)."""

@@ -269,8 +269,8 @@ def test_softmax_and_log_softmax_agree_with_mpmath(logits):
 def test_loss_and_gradient_agree_with_mpmath_and_torch(case):
     logits, t = case
     n = len(logits)
-    text = f"{functions.SOURCE}\n\ndef f({params_text(n)}):\n    return cross_entropy([{params_text(n)}], {t})"
-    function = Function(lambda *xs, apply: functions.cross_entropy(list(xs), t, apply), n, text)
+    text = f"{functions.source()}\n\ndef f({params_text(n)}):\n    return cross_entropy([{params_text(n)}], {t})"
+    function = Function(lambda *xs, apply, number: functions.cross_entropy(list(xs), t, apply, number), n, text)
     a = point(logits)
     judge(Case(function, tuple(logits)), a.loss(t), a.loss_gradient(t), exact(logits).loss_gradient(t))
 
@@ -279,8 +279,8 @@ def test_loss_and_gradient_agree_with_mpmath_and_torch(case):
 def test_softmax_component_and_gradient_agree_with_mpmath_and_torch(case):
     logits, j = case
     n = len(logits)
-    text = f"{functions.SOURCE}\n\ndef f({params_text(n)}):\n    return softmax([{params_text(n)}])[{j}]"
-    function = Function(lambda *xs, apply: functions.softmax(list(xs), apply)[j], n, text)
+    text = f"{functions.source()}\n\ndef f({params_text(n)}):\n    return softmax([{params_text(n)}])[{j}]"
+    function = Function(lambda *xs, apply, number: functions.softmax(list(xs), apply, number)[j], n, text)
     a = point(logits)
     judge(Case(function, tuple(logits)), a.softmax()[j], a.component_gradient(j), exact(logits).component_gradient(j))
 

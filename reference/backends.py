@@ -48,9 +48,10 @@ class EngineRaised(Exception):
         self.phase, self.error, self.value = phase, error, value
 
 
-def _run(fn: Callable, leaves: list, calls: Mapping[str, Callable] | None, lift: Callable | None) -> Any:
+def _run(fn: Callable, leaves: list, calls: Mapping[str, Callable] | None, lift: Callable | None,
+         number: Callable) -> Any:
     run = getattr(fn, "run", None)
-    return run(leaves, calls, lift) if run is not None and (calls or lift) else fn(*leaves)
+    return run(leaves, calls, lift, number) if run is not None else fn(*leaves)
 
 
 def _float(x: Any) -> float:
@@ -72,7 +73,7 @@ def evaluate_engine(access: Access, fn: Callable, inputs: Sequence[float],
     """
     try:
         leaves = [access.leaf(float(x)) for x in inputs]
-        out = _run(fn, leaves, calls, lift)
+        out = _run(fn, leaves, calls, lift, access.number)
     except Exception as error:
         raise EngineRaised("forward", error) from error
     if not access.is_value(out):

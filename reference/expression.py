@@ -53,10 +53,10 @@ class Expression:
         return self.run(inputs, {name: spec.torch_call for name, spec in REGISTRY.items() if spec.torch_call})
 
     def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None,
-            lift: Callable | None = None) -> Any:
+            lift: Callable | None = None, number: Callable | None = None) -> Any:
         """The root's value with ``inputs`` as the input nodes; ``calls`` replaces the registry's
         call of an op (an engine that spells it differently, torch); ``lift`` makes each constant
-        a value (an engine whose ops take no plain numbers)."""
+        a value (an engine whose ops take no plain numbers).  (``number``: see :class:`Function`.)"""
         return self.values(inputs, calls, lift)[len(self.nodes) - 1]
 
     def values(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None,
@@ -324,20 +324,22 @@ class Function:
     :class:`Expression` for the checks: it runs on an engine with that engine's own spelling of
     each op, on torch and in mpmath, and :func:`trace` turns it into an Expression."""
 
-    fn: Any  # fn(*inputs, apply=...) -> scalar
+    fn: Any  # fn(*inputs, apply=..., number=...) -> scalar; number(x) reads the float a scalar holds
     n_inputs: int
     text: str  # Python source defining ``f``, with plain operators and methods
 
     def __call__(self, *inputs: Any) -> Any:
-        return self.fn(*inputs, apply=_dispatch({}))
+        return self.fn(*inputs, apply=dispatch({}), number=number_of)
 
     def on_torch(self, *inputs: Any) -> Any:
-        return self.fn(*inputs, apply=_dispatch({n: s.torch_call for n, s in REGISTRY.items() if s.torch_call}))
+        return self.fn(*inputs, apply=dispatch({n: s.torch_call for n, s in REGISTRY.items() if s.torch_call}),
+                       number=number_of)
 
     def run(self, inputs: Sequence[Any], calls: Mapping[str, Callable] | None = None,
-            lift: Callable | None = None) -> Any:
-        """Like :meth:`Expression.run` (a Function has no constant nodes to lift)."""
-        return self.fn(*inputs, apply=_dispatch(calls or {}))
+            lift: Callable | None = None, number: Callable | None = None) -> Any:
+        """Like :meth:`Expression.run` (a Function has no constant nodes to lift); ``number`` reads
+        the float an engine's value holds."""
+        return self.fn(*inputs, apply=dispatch(calls or {}, lift), number=number or number_of)
 
     def source(self, name: str = "f", templates: Mapping[str, str] | None = None) -> str:
         return respell(self.text, templates or {})
@@ -352,9 +354,20 @@ def respell(text: str, templates: Mapping[str, str]) -> str:
     return text
 
 
-def _dispatch(calls: Mapping[str, Callable]) -> Callable[..., Any]:
+def number_of(x: Any) -> float:
+    """The float a scalar holds: ``.data`` of a micrograd-style value, a tensor or an mpmath scalar."""
+    return float(getattr(x, "data", x))
+
+
+def dispatch(calls: Mapping[str, Callable], lift: Callable | None = None) -> Callable[..., Any]:
+    """``apply(op, *operands)`` through ``calls`` (else the registry's call), with the plain-number
+    operands of a binary op made values by ``lift`` where it is given."""
+
     def apply(op: str, *operands: Any) -> Any:
-        return (calls.get(op) or REGISTRY[op].call)(*operands)
+        spec = REGISTRY[op]
+        if lift is not None and spec.arity == 2:
+            operands = tuple(lift(o) if isinstance(o, (int, float)) else o for o in operands[:2]) + operands[2:]
+        return (calls.get(op) or spec.call)(*operands)
 
     return apply
 

@@ -20,6 +20,10 @@ SUBCLASS, the subclasses inside tests/test_blame.py) and in mutant_engines/.
 * ``AssertingLogValue``: this project's engine whose log asserts its argument is positive, a
   legitimate way to refuse log(0); the engine ``correct_engines:AssertingLogValue``
   (tests/test_softmax_refusals.py).
+* ``MiniScalar``, ``Node``, ``Strict``, ``Tensor0d``: other shapes (tests/test_shapes.py):
+  MiniTorch's (``.derivative``, None until reached, on leaves only; ``backward(d_output=None)``),
+  a learner's names (``Node``, ``.value``, ``.gradient``, ``backprop()``), ops that take no plain
+  numbers, and a tensor engine on 0-d numpy arrays (``.item()``, through the adapter ``tensor0d``).
 * ``TOY_ENGINE_SOURCE``: a small correct engine as source text (ln for log, reLU for relu,
   helpers that are not ops), written into temporary projects as their ``engine.py``
   (tests/test_any_project.py, tests/test_field.py).
@@ -475,3 +479,282 @@ class Value:
             for parent, local in zip(node._prev, node._local):
                 parent.grad += local * node.grad
 '''
+
+
+# ----- other shapes: the same math, other names ------------------------------------------------
+
+
+def _topological(root, parents) -> list:
+    """Every node reachable from ``root``, each after all of its parents (iterative)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in parents(node))
+    return order
+
+
+class MiniScalar:
+    """MiniTorch's shape (its ``Scalar``): the number in ``.data``, the gradient in ``.derivative``,
+    None until backward reaches a leaf (intermediate nodes never get one), ``backward(d_output=None)``;
+    ops ``+ - * /``, unary minus, ``log exp sigmoid relu``, and no ``**``."""
+
+    def __init__(self, v, _parents=(), _local=()):
+        self.data = float(v)
+        self.derivative = None
+        self._parents, self._local = _parents, _local
+
+    @staticmethod
+    def _lift(x):
+        return x if isinstance(x, MiniScalar) else MiniScalar(_number(x, "operand"))
+
+    def __add__(self, b):
+        b = self._lift(b)
+        return MiniScalar(self.data + b.data, (self, b), (1.0, 1.0))
+
+    def __radd__(self, a):
+        return self._lift(a) + self
+
+    def __sub__(self, b):
+        b = self._lift(b)
+        return MiniScalar(self.data - b.data, (self, b), (1.0, -1.0))
+
+    def __rsub__(self, a):
+        return self._lift(a) - self
+
+    def __mul__(self, b):
+        b = self._lift(b)
+        return MiniScalar(self.data * b.data, (self, b), (b.data, self.data))
+
+    def __rmul__(self, a):
+        return self._lift(a) * self
+
+    def __truediv__(self, b):
+        b = self._lift(b)
+        out = self.data / b.data
+        return MiniScalar(out, (self, b), (1.0 / b.data, -out / b.data))
+
+    def __rtruediv__(self, a):
+        return self._lift(a) / self
+
+    def __neg__(self):
+        return MiniScalar(-self.data, (self,), (-1.0,))
+
+    def log(self):
+        return MiniScalar(math.log(self.data), (self,), (1.0 / self.data,))
+
+    def exp(self):
+        out = math.exp(self.data)
+        return MiniScalar(out, (self,), (out,))
+
+    def sigmoid(self):
+        x = self.data
+        z = math.exp(-abs(x))
+        s = 1.0 / (1.0 + z) if x >= 0.0 else z / (1.0 + z)
+        return MiniScalar(s, (self,), (s * (1.0 - s),))
+
+    def relu(self):
+        return MiniScalar(max(self.data, 0.0), (self,), (1.0 if self.data > 0.0 else 0.0,))
+
+    def is_leaf(self) -> bool:
+        return not self._parents
+
+    def backward(self, d_output=None):
+        upstream = {id(self): 1.0 if d_output is None else d_output}
+        for node in reversed(_topological(self, lambda n: n._parents)):
+            d = upstream.pop(id(node), 0.0)
+            if node.is_leaf():
+                node.derivative = (node.derivative or 0.0) + d
+            for parent, local in zip(node._parents, node._local):
+                upstream[id(parent)] = upstream.get(id(parent), 0.0) + d * local
+
+
+class Node:
+    """A learner's engine with its own names: the class ``Node``, the number in ``.value``, the
+    gradient in ``.gradient``, backward as ``backprop()``; + - * / ** and exp, log, tanh, relu."""
+
+    def __init__(self, value, _parents=(), _local=()):
+        self.value = float(value)
+        self.gradient = 0.0
+        self._parents, self._local = _parents, _local
+
+    @staticmethod
+    def _lift(x):
+        return x if isinstance(x, Node) else Node(_number(x, "operand"))
+
+    def __add__(self, b):
+        b = self._lift(b)
+        return Node(self.value + b.value, (self, b), (1.0, 1.0))
+
+    def __radd__(self, a):
+        return self._lift(a) + self
+
+    def __sub__(self, b):
+        b = self._lift(b)
+        return Node(self.value - b.value, (self, b), (1.0, -1.0))
+
+    def __rsub__(self, a):
+        return self._lift(a) - self
+
+    def __mul__(self, b):
+        b = self._lift(b)
+        return Node(self.value * b.value, (self, b), (b.value, self.value))
+
+    def __rmul__(self, a):
+        return self._lift(a) * self
+
+    def __truediv__(self, b):
+        b = self._lift(b)
+        out = self.value / b.value
+        return Node(out, (self, b), (1.0 / b.value, -out / b.value))
+
+    def __rtruediv__(self, a):
+        return self._lift(a) / self
+
+    def __neg__(self):
+        return Node(-self.value, (self,), (-1.0,))
+
+    def __pow__(self, e):
+        x, e = self.value, _number(e, "**")
+        d = (0.0 if (e == 0.0 or e > 1.0) else (1.0 if e == 1.0 else math.inf)) if x == 0.0 else e * x ** (e - 1)
+        return Node(x ** e, (self,), (d,))
+
+    def exp(self):
+        out = math.exp(self.value)
+        return Node(out, (self,), (out,))
+
+    def log(self):
+        return Node(math.log(self.value), (self,), (1.0 / self.value,))
+
+    def tanh(self):
+        t = math.tanh(self.value)
+        return Node(t, (self,), (1.0 - t * t,))
+
+    def relu(self):
+        return Node(max(self.value, 0.0), (self,), (1.0 if self.value > 0.0 else 0.0,))
+
+    def backprop(self):
+        self.gradient = 1.0
+        for node in reversed(_topological(self, lambda n: n._parents)):
+            for parent, local in zip(node._parents, node._local):
+                parent.gradient += node.gradient * local
+
+
+def _values_only(method):
+    def op(self, other):
+        if not isinstance(other, engine.value.Value):
+            raise TypeError(f"operands must be values, not {type(other).__name__}: write Strict({other!r})")
+        return method(self, other)
+
+    return op
+
+
+class Strict(engine.value.Value):
+    """This project's engine, whose ops take no plain numbers: ``x + 3.0`` raises TypeError, a
+    constant must be a value too (``x + Strict(3.0)``), and there is no ``2 + x``."""
+
+    __slots__ = ()
+    __add__ = _values_only(engine.value.Value.__add__)
+    __sub__ = _values_only(engine.value.Value.__sub__)
+    __mul__ = _values_only(engine.value.Value.__mul__)
+    __truediv__ = _values_only(engine.value.Value.__truediv__)
+    __radd__ = __rsub__ = __rmul__ = __rtruediv__ = __rpow__ = None
+
+
+class Tensor0d:
+    """A tensor engine on 0-d numpy arrays: ``Tensor0d(x)`` holds ``np.asarray(x)``, ``.item()`` reads
+    it, ``.grad`` is a 0-d array (None until backward reaches it), ``backward()`` from a 0-d result;
+    + - * / ** and exp, log, tanh, relu (checked through the adapter ``tensor0d``)."""
+
+    def __init__(self, x, _parents=(), _local=()):
+        import numpy as np
+
+        self.array = np.asarray(x, dtype=np.float64)
+        self.grad = None
+        self._parents, self._local = _parents, _local
+
+    def item(self) -> float:
+        return float(self.array)
+
+    def _op(self, value, parents, local):
+        return Tensor0d(value, parents, local)
+
+    @staticmethod
+    def _lift(x):
+        return x if isinstance(x, Tensor0d) else Tensor0d(_number(x, "operand"))
+
+    def __add__(self, b):
+        b = self._lift(b)
+        return self._op(self.array + b.array, (self, b), (1.0, 1.0))
+
+    def __radd__(self, a):
+        return self._lift(a) + self
+
+    def __sub__(self, b):
+        b = self._lift(b)
+        return self._op(self.array - b.array, (self, b), (1.0, -1.0))
+
+    def __rsub__(self, a):
+        return self._lift(a) - self
+
+    def __mul__(self, b):
+        b = self._lift(b)
+        return self._op(self.array * b.array, (self, b), (b.array, self.array))
+
+    def __rmul__(self, a):
+        return self._lift(a) * self
+
+    def __truediv__(self, b):
+        b = self._lift(b)
+        out = self.array / b.array
+        return self._op(out, (self, b), (1.0 / b.array, -out / b.array))
+
+    def __rtruediv__(self, a):
+        return self._lift(a) / self
+
+    def __neg__(self):
+        return self._op(-self.array, (self,), (-1.0,))
+
+    def __pow__(self, e):
+        import numpy as np
+
+        x, e = float(self.array), _number(e, "**")
+        d = (0.0 if (e == 0.0 or e > 1.0) else (1.0 if e == 1.0 else math.inf)) if x == 0.0 else e * x ** (e - 1)
+        return self._op(np.float64(x) ** e, (self,), (d,))
+
+    def exp(self):
+        import numpy as np
+
+        out = np.exp(self.array)
+        return self._op(out, (self,), (out,))
+
+    def log(self):
+        import numpy as np
+
+        return self._op(np.log(self.array), (self,), (1.0 / self.array,))
+
+    def tanh(self):
+        import numpy as np
+
+        t = np.tanh(self.array)
+        return self._op(t, (self,), (1.0 - t * t,))
+
+    def relu(self):
+        import numpy as np
+
+        positive = self.array > 0.0
+        return self._op(np.where(positive, self.array, 0.0), (self,), (1.0 if positive else 0.0,))
+
+    def backward(self):
+        import numpy as np
+
+        upstream = {id(self): np.float64(1.0)}
+        for node in reversed(_topological(self, lambda n: n._parents)):
+            d = upstream.pop(id(node), np.float64(0.0))
+            node.grad = d if node.grad is None else node.grad + d
+            for parent, local in zip(node._parents, node._local):
+                upstream[id(parent)] = upstream.get(id(parent), np.float64(0.0)) + d * local

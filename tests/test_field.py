@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from properties.field import FieldEngine, Report, parse, table
+from properties.field import table
+from properties.runner.field_runs import FieldEngine, Report, parse
 from correct_engines import TOY_ENGINE_SOURCE as ENGINE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ def wheels(tmp_path_factory) -> Path:
     engine = textwrap.dedent(ENGINE)
     head, tail = engine.split("    def backward(self):")
     (source / "fieldtoy" / "engine.py").write_text(head + TANH_FROM_EXP.lstrip("\n") + "\n    def backward(self):" + tail)
+    (source.parent / "fieldtoy_engine.py").write_text((source / "fieldtoy" / "engine.py").read_text())
     (source / "pyproject.toml").write_text(textwrap.dedent('''
         [build-system]
         requires = ["setuptools>=68"]
@@ -53,8 +55,13 @@ def wheels(tmp_path_factory) -> Path:
 def test_the_field_report_runs_a_downloaded_engine_and_tabulates_its_findings(wheels, tmp_path):
     listing = tmp_path / "engines.txt"
     # -k keeps the run short: the ops it names, the gate and the regression corpus
+    fork = tmp_path / "forks" / "my-grad"  # a fork of one's own: a folder, its engine file found in it
+    (fork / "nn").mkdir(parents=True)
+    (fork / "nn" / "engine.py").write_text((wheels.parent / "fieldtoy_engine.py").read_text())
+    (fork / "README.md").write_text("my fork")
     listing.write_text("# a comment\nfieldtoy==0.1 fieldtoy.engine:Value --alias log=ln --alias relu=reLU "
-                       "-k 'tanh or log or coverage or regression'\n")
+                       "-k 'tanh or log or coverage or regression'\n"
+                       f"{fork} --alias log=ln --alias relu=reLU -k 'tanh or coverage'\n")
     report = tmp_path / "field.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADPROOF_")}
     result = subprocess.run(
@@ -62,22 +69,29 @@ def test_the_field_report_runs_a_downloaded_engine_and_tabulates_its_findings(wh
          "--profile", "smoke", "--work", str(tmp_path / "work"), "--json", str(report)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "[1/1] fieldtoy==0.1" in result.stderr
-    [entry] = json.loads(report.read_text())
-    assert entry["status"] == "ran" and "log" in entry["verified_ops"] and "tanh" in entry["verified_ops"]
-    # tanh from exp(2x): 0.0 near 0 and OverflowError beyond 355, one finding
-    assert [(f["op"], f["kinds"]) for f in entry["findings"]] == [("tanh", ["forward", "crash"])], entry["findings"]
+    assert "[1/2] fieldtoy==0.1" in result.stderr and f"[2/2] {fork}" in result.stderr
+    packaged, local = json.loads(report.read_text())
+    for entry in (packaged, local):
+        assert entry["status"] == "ran" and "log" in entry["verified_ops"] and "tanh" in entry["verified_ops"]
+        # tanh from exp(2x): 0.0 near 0 and OverflowError beyond 355, one finding
+        assert [(f["op"], f["kinds"]) for f in entry["findings"]] == [("tanh", ["forward", "crash"])], entry["findings"]
+    assert local["value_class"].endswith("my-grad/nn/engine.py"), local["value_class"]
     lines = result.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("engine"))
     assert lines[header + 1].startswith("fieldtoy") and "[crash] tanh, crash: tanh(" in lines[header + 1]
+    assert lines[header + 2].startswith("my-grad") and "local" in lines[header + 2]
 
 
 def test_a_malformed_line_names_its_line():
     with pytest.raises(ValueError, match="engines.txt:2: expected"):
-        parse("micrograd==0.1.0 micrograd.engine:Value\nmikegrad mikegrad.engine:Value\n", "engines.txt")
+        parse("micrograd==0.1.0 micrograd.engine:Value\nmikegrad==0.2.0 --alias log=ln\n", "engines.txt")
     [engine] = parse("omnigrad==0.2.3 omnigrad.diffengine:Value --alias log=ln  # typo'd names\n")
     assert (engine.name, engine.version, engine.engine, engine.extra) == (
         "omnigrad", "0.2.3", "omnigrad.diffengine:Value", ["--alias", "log=ln"])
+    fork, file = parse("../forks/my-grad --alias log=ln\ncourse/hw1/engine.py Scalar\n")
+    assert (fork.local, fork.name, fork.version, fork.engine, fork.extra) == (
+        True, "my-grad", "local", None, ["--alias", "log=ln"])
+    assert (file.name, file.engine, file.extra) == ("engine.py", "Scalar", [])
 
 
 def test_the_table_has_a_line_per_finding_and_says_why_an_engine_did_not_run():

@@ -40,6 +40,7 @@ ALIASES_ENV = "GRADPROOF_ALIASES"
 OPS_ENV = "GRADPROOF_OPS"
 DEFAULT_ENGINE = "engine:Value"
 SHRINK_SECONDS = 10.0
+HANG_SECONDS = 30.0  # a test (or a probe of blame) that runs longer than this: the engine hangs
 TABLE_KEYS = ("engine", "aliases", "not-an-op", "ops-modules", "profile", "value-attr", "grad-attr", "backward",
               "adapter")
 # the adapters the suite ships, by a short name (--adapter minitorch)
@@ -109,6 +110,9 @@ class Config:
     backward: str | None = None
     adapter: Any = None  # MODULE:CLASS (or a built-in's name), or an Adapter class or instance
     ops: tuple[str, ...] | None = None  # only these registry ops
+    hang_seconds: float = HANG_SECONDS  # the time limit of one test, and of blame's probes
+    seconds: float | None = None  # the run's budget: the tests not started by then are not run
+    quick: bool = False  # a quick verdict: once an op has a finding, its remaining tests are skipped
     root: Path = Path(".")  # the project: its pyproject.toml, its corpus/
 
     def shape(self) -> dict:
@@ -197,8 +201,11 @@ def resolve(options: Mapping[str, Any] | None = None, *, root: str | Path = ".",
     if op is not None and op not in REGISTRY:
         raise ConfigError(f"--op {op}: no such op; registered: {', '.join(REGISTRY)}")
     shrink = float(options.get("shrink_seconds", SHRINK_SECONDS))
-    if not shrink > 0:
-        raise ConfigError(f"shrink_seconds must be positive, got {shrink!r}")
+    hang = float(options.get("hang_seconds", HANG_SECONDS))
+    budget = options.get("seconds")
+    for what, seconds in (("shrink_seconds", shrink), ("hang_seconds", hang), ("seconds", budget)):
+        if seconds is not None and not float(seconds) > 0:
+            raise ConfigError(f"{what} must be positive, got {seconds!r}")
     return Config(
         engine=options.get("engine") or env.get(ENGINE_ENV) or table.get("engine") or DEFAULT_ENGINE,
         aliases=aliases,
@@ -211,7 +218,8 @@ def resolve(options: Mapping[str, Any] | None = None, *, root: str | Path = ".",
         grad_attr=options.get("grad_attr") or table.get("grad-attr"),
         backward=options.get("backward") or table.get("backward"),
         adapter=options.get("adapter") or table.get("adapter"),
-        ops=None if options.get("ops") is None else _ops(options["ops"]), root=root,
+        ops=None if options.get("ops") is None else _ops(options["ops"]), hang_seconds=hang,
+        seconds=None if budget is None else float(budget), quick=bool(options.get("quick", False)), root=root,
     )
 
 

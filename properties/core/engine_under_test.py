@@ -25,6 +25,7 @@ from properties.core.adapters import Adapter, Attributes, ShapeError, detect
 from properties.core.config import DEFAULT_ENGINE, Config, ConfigError
 from reference.backends import evaluate_engine, qualified_name
 from reference.domains import Params, fixed
+from reference.expression import dispatch
 from reference.ops import REGISTRY, OpSpec
 
 
@@ -150,8 +151,9 @@ class EngineUnderTest:
         return [name for name, spec in REGISTRY.items() if not self.supports(spec)]
 
     def apply(self, op: str, *args: Any) -> Any:
-        """One op on engine values (or plain-number constants), spelled as this engine spells it."""
-        return self.call(REGISTRY[op])(*args)
+        """One op on engine values (or plain-number constants, made values for an engine whose ops
+        take none), spelled as this engine spells it."""
+        return dispatch(self.calls, self.lift)(op, *args)
 
     def run(self, expression: Any, inputs: Iterable[Any]) -> Any:
         """An :class:`~reference.expression.Expression` (or any function of scalars) on this engine's values."""

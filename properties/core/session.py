@@ -12,9 +12,10 @@ hands the run back in it.
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterator
 
 from properties.core.config import Config
 from properties.core.engine_under_test import EngineUnderTest
@@ -27,6 +28,18 @@ class Run:
     findings: Any = None  # properties.results.findings.Findings, kept by the door
     failed: list[str] = field(default_factory=list)  # the failing tests seen so far
     cache: dict = field(default_factory=dict)  # strategies built for this engine, the coverage gate's verdict
+    started: float = field(default_factory=time.monotonic)
+    stopped: str | None = None  # why the run stopped before its last test, if it did
+    progress: Callable[[int, int, int], None] | None = None  # told (done, total, failing) after each test
+    total: int = 0  # tests collected
+    done: int = 0  # tests run
+    hung: set = field(default_factory=set)  # ops that did not return: the tests that need them are skipped
+
+    def set_aside(self, op: str) -> None:
+        """No more of ``op`` in this run (it hung): the strategies draw without it from now on."""
+        self.hung.add(op)
+        self.engine = replace(self.engine, only=tuple(o for o in self.engine.ops if o != op))
+        self.cache.clear()
 
 
 _active: list[Run] = []
@@ -69,6 +82,7 @@ class Request:
     """What the Python API asks of the pytest door: a run with this configuration."""
 
     config: Config
+    progress: Callable[[int, int, int], None] | None = None
     run: Run | None = None  # the run the door made for it
 
 
@@ -76,8 +90,8 @@ _requests: list[Request] = []
 
 
 @contextmanager
-def requested(config: Config) -> Iterator[Request]:
-    request = Request(config)
+def requested(config: Config, progress: Callable[[int, int, int], None] | None = None) -> Iterator[Request]:
+    request = Request(config, progress)
     _requests.append(request)
     try:
         yield request

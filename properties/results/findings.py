@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from properties.core.watchdog import Hung, time_limit
 from properties.diagnosis.causes import KINDS, Cause, kind_rank, severity_rank
 from properties.diagnosis.probes import Probe, run_probe
 from reference.ops import REGISTRY
@@ -146,11 +147,16 @@ class Findings:
     def __bool__(self) -> bool:
         return bool(self.by_key) or bool(self.unexplained)
 
-    def locate(self, engine) -> None:
-        """Fill in where each finding shows (a scan of its op along the real line)."""
+    def locate(self, engine, *, skip: set = frozenset(), seconds: float | None = None) -> None:
+        """Fill in where each finding shows (a scan of its op along the real line), except for the
+        ops in ``skip`` (they hang), each scan within ``seconds``."""
         for finding in self.findings:
-            if not finding.where:
-                finding.where = where(finding, engine)
+            if not finding.where and finding.op not in skip:
+                try:
+                    with time_limit(seconds):
+                        finding.where = where(finding, engine)
+                except Hung:
+                    finding.where = f"not scanned: the op did not return within {seconds:g} s"
 
     def to_json(self, engine) -> dict:
         return {"engine": engine.name, "findings": [f.to_json() for f in self.findings],

@@ -15,6 +15,9 @@ class Result:
     skipped_ops: list[str]  # registry ops the engine lacks
     exit_code: int = 0  # pytest's: 0 all passed, 1 tests failed, 2 interrupted, 3 internal error, 4 usage error
     json: dict | None = None  # what --findings writes
+    shape: str = ""  # how the engine's values were reached
+    stopped: str | None = None  # why the run stopped before its last test, if it did
+    seconds: float = 0.0
 
     @property
     def findings(self) -> list[Finding]:
@@ -38,7 +41,16 @@ class Result:
 
     def lines(self) -> list[str]:
         """The terminal summary of the findings."""
-        return self.record.lines(self.engine, self.record.failed)
+        lines = self.record.lines(self.engine, self.record.failed)
+        if self.stopped:
+            lines.insert(1, f"stopped early: {self.stopped} (the tests not started were not run)")
+        return lines
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: one row per finding, its reproducer folded under it."""
+        from properties.results.html import result_table
+
+        return result_table(self)
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
