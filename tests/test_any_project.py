@@ -112,7 +112,7 @@ def test_path_options_parse_from_any_directory_and_a_space_is_refused(project, i
     (elsewhere / "gradient-000000000000.json").write_text((ROOT / "properties" / "traps" / TRAP).read_text())
     result = run(project, installed, "--collect-only", f"--corpus={elsewhere}", target="properties.test_regression")
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-2000:])
-    assert f"corpus/gradient-000000000000.json" in result.stdout and TRAP in result.stdout, result.stdout[-3000:]
+    assert "corpus/gradient-000000000000.json" in result.stdout and TRAP in result.stdout, result.stdout[-3000:]
     existing = tmp_path / "reports" / "out.json"
     existing.parent.mkdir()
     existing.write_text("{}")
