@@ -1,5 +1,5 @@
 """Thin on purpose: the suite's options, profiles, header and findings live in the installed
-pytest plugin (properties/plugin.py, a ``pytest11`` entry point), so that they work from any
+pytest plugin (properties/plugin/, a ``pytest11`` entry point), so that they work from any
 directory and in any project.  This file marks the checkout's root, which pytest then puts on
 ``sys.path`` (so this project's own ``engine`` and ``mutant_engines`` import in its tests), and
 gives the suite's own tests the suite's hypothesis profile too (``dev``, or ``ci`` under CI).

@@ -27,8 +27,8 @@ gradproof field FILE [options]     the suite on published or local engines, one 
 def check_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradproof check", usage="gradproof check TARGET [options]",
-        description="Verify a micrograd-style engine: one finding per root cause, each with a reproducer.",
-        epilog="Exit status: 0 no findings, 1 findings, 2 a usage error.  More: docs/ in the gradproof repository.")
+        description="Verify an engine: one finding per root cause, each with a reproducer.",
+        epilog="Exit status: 0 no findings, 1 findings, 2 a usage error.")
     parser.add_argument("target", metavar="TARGET", help="engine.py, engine.py:Value, or mypkg.engine:Value")
     parser.add_argument("--thorough", action="store_true", help="the full CI sample (default: a quick verdict)")
     parser.add_argument("--json", metavar="PATH", help="write the findings as JSON to PATH")
@@ -39,7 +39,7 @@ def check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--grad-attr", metavar="NAME", help="where a value keeps its gradient (default: probed)")
     parser.add_argument("--backward", metavar="NAME", help="the method that runs backward (default: probed)")
     parser.add_argument("--adapter", metavar="MODULE:CLASS",
-                        help=f"an adapter for another shape, or one of: {', '.join(BUILTIN_ADAPTERS)}")
+                        help=f"an adapter for another shape, or: {', '.join(BUILTIN_ADAPTERS)}")
     parser.add_argument("--seconds", type=float, metavar="N", help="a time budget for the whole run")
     return parser
 

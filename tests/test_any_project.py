@@ -63,7 +63,7 @@ def installed(tmp_path_factory) -> Path:
                "--target", str(target), str(source)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (target / "properties" / "plugin.py").is_file() and not (target / "engine").exists()
+    assert (target / "properties" / "plugin" / "__init__.py").is_file() and not (target / "engine").exists()
     return target
 
 

@@ -159,6 +159,7 @@ def test_replay_fails_a_broken_entry_with_its_file_name(tmp_path):
     assert test.endswith("broken.json]") and "does not parse" in message, (test, message)
 
 
+@pytest.mark.slow  # a campaign in a process of its own, shrinking included: about 12 s, run by .ci/run
 def test_fuzzing_a_mutant_finds_a_failure_and_saves_it(tmp_path):
     corpus = tmp_path / "corpus"
     result = _run("-m", "properties.fuzz", "--engine", "mutant_engines.sin_deriv_neg_cos:Value", "--seconds", "5",

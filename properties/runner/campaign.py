@@ -20,7 +20,7 @@ from pathlib import Path
 from properties.catalog import Property, properties
 from properties.core.config import Config
 from properties.core.engine_under_test import from_config
-from properties.core.session import Run, activate
+from properties.core.session import Run
 
 MAX_CHUNK = 10_000  # examples in one hypothesis run
 REDIS_KEY_PREFIX = b"gradproof-example:"
@@ -158,10 +158,9 @@ def redis_database(url: str):
 
 
 def start(config: Config) -> Run:
-    """The campaign's run: the engine the configuration names, active in this process."""
-    run = Run(config, from_config(config))
-    activate(run)
-    return run
+    """The campaign's run: the engine the configuration names (the properties draw their cases for
+    it directly: nothing is made active)."""
+    return Run(config, from_config(config))
 
 
 def worker(index: int, settings: dict, emit) -> None:
