@@ -37,6 +37,7 @@ CATEGORIES = (  # kinds of bug: what a mutant's CATEGORY may be
     "clamp in a far regime",
     "storage precision",
     "cut off from the graph",
+    "several bugs at once",
 )
 
 
@@ -55,15 +56,24 @@ def load(name: str):
     if not isinstance(getattr(module, "Value", None), type):
         raise ValueError(f"mutant_engines.{name} defines no Value class")
     blame = getattr(module, "BLAME", None)
-    if not (isinstance(blame, tuple) and len(blame) == 2):
-        raise ValueError(f"mutant_engines.{name}: BLAME must be (op or None, kind or kinds), got {blame!r}")
+    causes = blame if isinstance(blame, list) else [blame]
+    if not causes or not all(isinstance(c, tuple) and len(c) == 2 for c in causes):
+        raise ValueError(f"mutant_engines.{name}: BLAME must be (op or None, kind or kinds), or a list of them for "
+                         f"several bugs, got {blame!r}")
     return module
 
 
-def blamed_right(blame: tuple, findings: list[dict]) -> bool:
-    """Every finding names the mutated op (None: the graph) with an expected kind, and there is one.
-    A finding's kind here is its most telling one (``kinds[0]``: a wrong value before a crash),
-    whichever instance its summary shows."""
-    op, kinds = blame
+def _names(cause: tuple, finding: dict) -> bool:
+    """Does ``finding`` name ``cause`` (op, kind or kinds)?  A finding's kind here is its most telling
+    one (``kinds[0]``: a wrong value before a crash), whichever instance its summary shows."""
+    op, kinds = cause
     kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    return bool(findings) and all(f["op"] == op and (f.get("kinds") or [f["kind"]])[0] in kinds for f in findings)
+    return finding["op"] == op and (finding.get("kinds") or [finding["kind"]])[0] in kinds
+
+
+def blamed_right(blame, findings: list[dict]) -> bool:
+    """Every finding names a mutated op (None: the graph) with an expected kind, and every cause of
+    ``blame`` (one, or a list of several bugs) is named by a finding: all causes found, nothing else."""
+    causes = blame if isinstance(blame, list) else [blame]
+    return (bool(findings) and all(any(_names(c, f) for c in causes) for f in findings)
+            and all(any(_names(c, f) for f in findings) for c in causes))

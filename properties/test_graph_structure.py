@@ -15,7 +15,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from properties.core.checks import (
-    SAFETY, CheckFailure, Skip, check_forward, check_gradient, check_torch, judge_example, oracles,
+    SAFETY, CheckFailure, Mismatch, Skip, check_forward, check_gradient, check_torch, judge_example, oracles,
 )
 from properties.core.reproducers import Reproducer, recursion
 from properties.core.session import active
@@ -180,27 +180,45 @@ def chains(draw, min_length: int = 1100, max_length: int = 1600) -> Case:
 @given(chains())
 def test_a_chain_deeper_than_the_recursion_limit(engine, case):
     """Backward must not recurse: a chain of 1100-1600 nodes, run with 1000 free stack frames
-    (Python's default limit; hypothesis raises the limit while a test runs)."""
+    (Python's default limit; hypothesis raises the limit while a test runs).  First a chain of ``*``
+    by constants alone, as deep: its depth shows whatever the drawn ops do (one that crashes is
+    their finding, not a reason to miss a recursion); then the drawn chain, its values judged."""
+    plain = _times_chain(case.inputs[0], case.expression.depth()) if engine.supports(REGISTRY["mul"]) else None
+    for chain in [c for c in (plain, case) if c is not None]:
+        raised = _run_deep(engine, chain)
+        if raised is not None and isinstance(raised.error, RecursionError):
+            raise CheckFailure(
+                f"deep graph FAILED: RecursionError in {raised.phase} on a chain of {chain.expression.depth()} ops "
+                f"(Python's default recursion limit is {DEFAULT_RECURSION_LIMIT}): it must not recurse\n\n"
+                f"Reproducer:\n{recursion(engine)}",
+                label="deep graph", case=chain, engine=engine, raised=raised,
+            )
+        if raised is not None and chain is case:
+            raise CheckFailure(f"deep graph FAILED: the engine raised in {raised.phase}: {type(raised.error).__name__}: "
+                               f"{raised.error}", label="deep graph", case=case, engine=engine, raised=raised)
+    judge_example(case, engine, check_forward, check_gradient)
+
+
+def _run_deep(engine, case: Case) -> EngineRaised | None:
+    """What the engine raises on ``case`` with Python's default recursion limit free, if anything."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + DEFAULT_RECURSION_LIMIT)
-    raised = None
     try:
         engine.evaluate(case.expression, case.inputs)
-    except EngineRaised as error:  # raised below, outside this block: hypothesis tells failures apart by their context
-        raised = error
+    except EngineRaised as error:
+        return error
     finally:
         sys.setrecursionlimit(limit)
-    if raised is not None and not isinstance(raised.error, RecursionError):
-        raise CheckFailure(f"deep graph FAILED: the engine raised in {raised.phase}: {type(raised.error).__name__}: "
-                           f"{raised.error}", label="deep graph", case=case, engine=engine)
-    if raised is not None:
-        raise CheckFailure(
-            f"deep graph FAILED: RecursionError on a chain of {case.expression.depth()} ops "
-            f"(Python's default recursion limit is {DEFAULT_RECURSION_LIMIT}): backward must not recurse\n\n"
-            f"Reproducer:\n{recursion(engine)}",
-            label="deep graph", case=case, engine=engine,
-        )
-    judge_example(case, engine, check_forward, check_gradient)
+    return None
+
+
+def _times_chain(x: float, depth: int) -> Case:
+    """x * 0.5 * 2.0 * 0.5 * ... (exact), ``depth`` products deep."""
+    nodes = [Node(input=0)]
+    for k in range(depth):
+        nodes.append(Node(const=0.5 if k % 2 == 0 else 2.0))
+        nodes.append(Node(op="mul", args=(len(nodes) - 2, len(nodes) - 1)))
+    return Case(Expression(1, tuple(nodes)), (x,))
 
 
 DEFAULT_RECURSION_LIMIT = 1000
@@ -229,7 +247,7 @@ def test_a_wide_sum_of_products(engine, width, seed):
         raised = error
     if raised is not None:
         raise CheckFailure(f"wide sum FAILED: the engine raised in {raised.phase}: {type(raised.error).__name__}: "
-                           f"{raised.error}", label="wide sum", case=case, engine=engine)
+                           f"{raised.error}", label="wide sum", case=case, engine=engine, raised=raised)
     grad_x, grad_y = result.gradient[:width], result.gradient[width:]
     reproducer = "Reproducer:\n" + Reproducer(engine).line(
         "import random", f"rng = random.Random({seed})", f"xs = [rng.uniform(-10, 10) for _ in range({width})]",
@@ -242,12 +260,13 @@ def test_a_wide_sum_of_products(engine, width, seed):
     wrong = [i for i in range(width) if grad_x[i] != ys[i] or grad_y[i] != xs[i]]
     if wrong:
         i = wrong[0]
+        term = Case(Expression(2, (Node(input=0), Node(input=1), Node(op="mul", args=(0, 1)))), (xs[i], ys[i]))
         raise CheckFailure(
             f"wide sum FAILED: with {width} terms, d/dx{i} = {grad_x[i]!r} (expected y{i} = {ys[i]!r}) and "
             f"d/dy{i} = {grad_y[i]!r} (expected x{i} = {xs[i]!r}); {len(wrong)} terms wrong\n\n{reproducer}"
             f"print([i for i in range(len(xs)) if {engine.adapter.gradient_source('X[i]')} != ys[i] "
             f"or {engine.adapter.gradient_source('Y[i]')} != xs[i]][:10])  # expected []",
-            label="wide sum", case=case, engine=engine,
+            label="wide sum", case=[term, case], engine=engine, mismatch=Mismatch("wide sum", 0, grad_x[i], ys[i], 0.0),
         )
     exact, bound = sum_of_products_bound(xs, ys)
     allowed = SAFETY * bound

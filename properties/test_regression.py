@@ -82,4 +82,5 @@ def test_corpus_entry(engine, corpus_entry):
         pytest.skip(skip.reason)
     except CheckFailure as failure:
         raise CheckFailure(f"corpus entry {path}\nnote: {entry['note']}\n\n{failure}", label=failure.label,
-                           case=failure.case, engine=failure.engine, mismatch=failure.mismatch) from None
+                           case=failure.case, engine=failure.engine, mismatch=failure.mismatch,
+                           raised=failure.raised) from None

@@ -231,7 +231,9 @@ register(OpSpec(
     domains=lambda: (FACTOR, FACTOR), joint=_factors, limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),) * 2,
     singular=_no_singular, constant_operand=True,
     regimes=(Regime("ordinary", (ORDINARY, ORDINARY)), Regime("a zero factor", (ZERO, None)),
-             Regime("tiny", (TINY, TINY)), Regime("huge by tiny", (HUGE, TINY))),
+             Regime("tiny", (TINY, TINY)), Regime("huge by tiny", (HUGE, TINY)),
+             # the product sinks among the subnormals or to 0, its partials (the factors) still finite
+             Regime("underflow", (magnitudes(1e-200, 1e-160), magnitudes(1e-200, 1e-160)))),
     multilinear=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
@@ -254,7 +256,9 @@ register(OpSpec(
     regimes=(Regime("ordinary", (ORDINARY, magnitudes(0.1, 10.0))), Regime("a zero dividend", (ZERO, None)),
              # where b ** -1 (a / b computed as a * b ** -1) has a slope beyond float64
              Regime("tiny divisor", (magnitudes(1e-300, 1e-200), magnitudes(1e-250, 1e-155))),
-             Regime("huge", (HUGE, HUGE))),
+             Regime("huge", (HUGE, HUGE)),
+             # the quotient sinks among the subnormals or to 0, its partials still finite
+             Regime("underflow", (magnitudes(1e-300, 1e-290), magnitudes(1e20, 1e60)))),
     forward_ulps=lambda *a: 2.0,  # a * (1/b) is as legitimate as a / b
     doc="true division or multiplication by the reciprocal",
 ))
@@ -276,7 +280,8 @@ register(OpSpec(
     edge_params=(1.0, 2.0, -3.0, 0.0),
     regimes=(Regime("ordinary", (magnitudes(0.1, 10.0),)),
              Regime("tiny divisor", (magnitudes(1e-154, 1e-100),), (1e-200, 1e-160)),
-             Regime("huge", (HUGE,), (1.0, -3.0))),
+             Regime("huge", (HUGE,), (1.0, -3.0)),
+             Regime("underflow", (magnitudes(1e299, 1e305),), (1e-15, -1e-10))),  # c / x among the subnormals or 0
     forward_ulps=lambda *a: 2.0,
 ))
 register(OpSpec(
@@ -301,8 +306,8 @@ def _pow_domain(e: float) -> tuple[Domain]:
     smallest = math.exp((math.log(max(abs(e), 1.0)) - log_finite) / abs(e - 1.0)) * (1 + 1e-12) if e < 1.0 else 0.0
     smallest = max(smallest, SMALLEST_SUBNORMAL) if e < 1.0 else 0.0
     if e.is_integer():
-        # 0 ** 0 = 1 is a convention, and so is its slope: leave x = 0 out when e = 0
-        return (Domain(-biggest, biggest, min_abs=smallest, zero=e >= 1.0),)
+        # x ** 0 = 1 everywhere, 0 ** 0 included (torch's convention, and mpmath's), with slope 0
+        return (Domain(-biggest, biggest, min_abs=smallest, zero=e >= 1.0 or e == 0.0),)
     return (Domain(0.0, biggest, min_abs=smallest, zero=e > 1.0),)
 
 
@@ -341,7 +346,7 @@ register(OpSpec(
     name="pow", method="__pow__", arity=1, call=lambda x, e: x**e, source="{0} ** {p}",
     built_from=lambda x, e: [("log", (x,), None), ("exp", (e * math.log(x),), None)] if x > 0 else [],
     mp=_pow_value, partials=_pow_partial, domains=_pow_domain, params=POW_EXPONENTS,
-    singular=lambda e: ((0.0,),) if e < 1.0 else ((),),
+    singular=lambda e: ((0.0,),) if e < 1.0 and e != 0.0 else ((),),
     forward_ulps=_pow_ulps, derivative_ulps=_pow_derivative_ulps,
     edge_params=(2.0, 3.0, -1.0, 0.5, 0.0, 1.0, -2.0, 1.5),
     regimes=(Regime("positive integer exponents, negative bases", (Domain(-10.0, -0.1),), (2.0, 3.0, 4.0)),

@@ -172,3 +172,26 @@ def test_the_gate_never_calls_a_method_that_draws_or_writes():
         assert {"graph", "save_png"} <= set(gate.helpers) and not gate.unverified and calls == []
     finally:
         del sys.modules[module.__name__]
+
+
+def test_a_constructor_is_a_helper_not_an_op():
+    """``Scalar.new(data)`` returns a fresh leaf whatever it is called on: a helper, never an
+    unverified op (a field engine's static constructor failed the gate)."""
+
+    class WithConstructor(engine.value.Value):
+        __slots__ = ()
+
+        @staticmethod
+        def new(data):
+            return WithConstructor(data)
+
+        def zeros_like(self):
+            return WithConstructor(0.0)
+
+        def cube(self):  # an op: it depends on the value
+            return self * self * self
+
+    spec = EngineUnderTest("t:WithConstructor", WithConstructor)
+    assert not is_op(spec, "new") and not is_op(spec, "zeros_like") and is_op(spec, "cube")
+    gate = coverage(spec)
+    assert [u.name for u in gate.unverified] == ["cube"] and {"new", "zeros_like"} <= set(gate.helpers)

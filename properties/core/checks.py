@@ -39,13 +39,15 @@ class CheckFailure(AssertionError):
     """The engine disagrees with an oracle by more than a correct engine could.
 
     ``label`` names the comparison ("gradient vs mpmath", "wide sum"); ``case`` (what failed, when
-    the check knows it) and ``engine`` let blame find the op at fault; ``cause`` is what it found
-    (:class:`properties.diagnosis.causes.Cause`), set by the plugin."""
+    the check knows it) and ``engine`` let blame find the op at fault; ``mismatch`` is the number
+    that was wrong, ``raised`` what the engine raised (either says in which phase it failed);
+    ``cause`` is what blame found (:class:`properties.diagnosis.causes.Cause`), set by the plugin."""
 
     def __init__(self, message: str, *, label: str | None = None, case: Any = None,
-                 engine: EngineUnderTest | None = None, mismatch: "Mismatch | None" = None):
+                 engine: EngineUnderTest | None = None, mismatch: "Mismatch | None" = None,
+                 raised: EngineRaised | None = None):
         super().__init__(message)
-        self.label, self.case, self.engine, self.mismatch = label, case, engine, mismatch
+        self.label, self.case, self.engine, self.mismatch, self.raised = label, case, engine, mismatch, raised
         self.cause = None
 
 
@@ -252,7 +254,8 @@ def _check(o: Oracles, mismatches: list[Mismatch]) -> list[str]:
     __tracebackhide__ = True  # the report says it all
     if mismatches:
         first = mismatches[0]
-        raise CheckFailure(report(o, first), label=first.label, case=o.case, engine=o.engine, mismatch=first)
+        raise CheckFailure(report(o, first), label=first.label, case=o.case, engine=o.engine, mismatch=first,
+                           raised=o.error)
     notes, o.notes[:] = list(o.notes), []
     return notes
 

@@ -40,15 +40,14 @@ from typing import Any, Iterable
 
 from properties.core.engine_under_test import EngineUnderTest
 from properties.core.reproducers import recursion, storage
-from properties.diagnosis.causes import WRONG, Cause, severity
+from properties.diagnosis.causes import Cause, Symptom, severity
 from properties.diagnosis.graph import (
-    graph_probes, graph_reproducer, grad_of, node_name, number, partial_values, true_partial, twin, upstream_of,
+    graph_probes, number, partial_values, upstream_of,
 )
 from properties.diagnosis.primitives import calls_primitive, primitive_steps
-from properties.diagnosis.accumulation import ordinary_point, two_roots
-from properties.diagnosis.probes import Outcome, Probe, cause_from, close, run_probe
-from reference.expression import Case, Expression, Function, Node, trace
-from reference.mp_backend import mp_scalar_type
+from properties.diagnosis.uses import SumOfUses
+from properties.diagnosis.probes import Outcome, Probe, cause_from, run_probe
+from reference.expression import Case, Expression, Function, trace
 from reference.ops import REGISTRY
 
 HARNESS_POINTS = (1.5, -2.75, 0.625)  # where the harness ops are verified
@@ -56,7 +55,7 @@ MAX_NODE_PROBES = 300  # distinct ops probed per example (a wide sum has thousan
 
 
 @dataclass
-class Diagnosis:
+class Diagnosis(SumOfUses):
     engine: EngineUnderTest
     cache: dict = field(default_factory=dict)
 
@@ -105,8 +104,29 @@ class Diagnosis:
                 return cause
         return None
 
+    def graph_level(self, ops_in_cases: set[str]) -> Cause | None:
+        """The harness ops, then small graphs of the ones that pass: an op whose backward assigns
+        (the accumulation of that op, or of backward itself when both assign), a harness op the case
+        uses that is wrong alone, or a traversal the faulty ops cannot disturb."""
+        engine = self.engine
+        harness = {op: self.verify(op) for op in ("mul", "add") if engine.supports(REGISTRY[op])}
+        overwrites = [op for op, cause in harness.items() if cause is not None and cause.kind == "accumulation"]
+        if len(overwrites) > 1:  # x * x and x + x both lose a use: backward itself overwrites
+            first = harness[overwrites[0]]
+            return replace(first, op=None, summary=(
+                "accumulation: backward assigns a node's gradient instead of adding to it: "
+                + " and ".join(f"{REGISTRY[op].source.format('x', 'x')}" for op in overwrites)
+                + " have the wrong gradient, while the same ops on two different values are right"))
+        for op, cause in harness.items():
+            if cause is not None and op in ops_in_cases:
+                return cause
+        self.cache["mul verified"] = harness.get("mul") is None
+        return self.graph([op for op, cause in harness.items() if cause is None])
+
     # -- 4.-6. one example --
-    def analyse(self, case: Case, *, probes: bool = True) -> Cause | None:
+    def analyse(self, case: Case, *, probes: bool = True, graph: bool = True) -> Cause | None:
+        """The op at fault in ``case``: its first wrong value, its first wrong edge; then (``graph``)
+        the first node whose gradient is not the sum of its uses."""
         expression, inputs = case.expression, case.inputs
         self._case = case
         engine = self.engine
@@ -125,7 +145,7 @@ class Diagnosis:
                 summary = (f"backward recurses: RecursionError on a graph {expression.depth()} ops deep "
                            "(Python's limit is 1000)")
                 return Cause(op=None, kind="traversal", severity="crash", summary=summary,
-                             reproducer=recursion(engine), case=case)
+                             reproducer=recursion(engine), case=case, phase="backward", error="RecursionError")
             except Exception:
                 backward_raised = True
         if probes:
@@ -140,7 +160,7 @@ class Diagnosis:
             cause = self._derivatives(expression, order, values)
             if cause is not None:
                 return cause
-        if not engine.adapter.keeps_intermediate:  # the nodes' own gradients cannot be read: no graph analysis
+        if not graph or not engine.adapter.keeps_intermediate:  # (the nodes' own gradients cannot be read)
             return None
         return self._accumulation(expression, order, values)
 
@@ -220,135 +240,6 @@ class Diagnosis:
             self.cache[key] = calls_primitive(self.engine, probe, primitive)
         return self.cache[key]
 
-    def _accumulation(self, expression: Expression, order: list[int], values: dict) -> Cause | None:
-        """Every op is right alone: the first node (root first) whose gradient is not the sum of its uses."""
-        uses: dict[int, list[tuple[int, int]]] = {}
-        for i in order:
-            for position, a in enumerate(expression.nodes[i].args):
-                uses.setdefault(a, []).append((i, position))
-        root = len(expression.nodes) - 1
-        nodes_root_first = [root] + [i for i in reversed(order) if i != root]
-        nodes_root_first += [i for i in range(expression.n_inputs) if i not in nodes_root_first]
-        for p in nodes_root_first[1:]:
-            node = expression.nodes[p]
-            if node.const is not None or p not in uses:
-                continue
-            obj = values.get(p)
-            if not self.engine.is_value(obj):
-                continue
-            contributions, partials = [], []
-            for user, position in uses[p]:
-                partial = true_partial(self.engine, expression, user, position, values)
-                upstream = grad_of(self.engine, values.get(user))
-                if partial is None or upstream is None:
-                    contributions = None
-                    break
-                contributions.append(upstream * partial)
-                partials.append(partial)
-            actual = grad_of(self.engine, obj)
-            if contributions is None or actual is None:
-                continue
-            expected = math.fsum(contributions)
-            scale = math.fsum(abs(c) for c in contributions)
-            if abs(actual - expected) <= 1e-7 * scale + 1e-300:
-                continue
-            upstreams = [grad_of(self.engine, values.get(user)) for user, _ in uses[p]]
-            if close(actual, math.fsum(partials), 1e-7) and any(not close(g, 1.0) for g in upstreams):
-                return self._ignores_upstream(expression, p, uses[p], values, upstreams)
-            return self._graph_cause(expression, p, actual, contributions, uses[p], values)
-        return None
-
-    _case: Any = None  # the example being analysed
-
-    def _graph_cause(self, expression, p, actual, contributions, uses, values) -> Cause:
-        name = node_name(expression, p, self.engine.templates)
-        expected = math.fsum(contributions)
-        rel = abs(actual - expected) / abs(expected) if expected else math.inf
-        ops = sorted({expression.nodes[u].op for u, _ in uses})
-        single = [k for k, c in enumerate(contributions) if close(actual, c, 1e-7)]
-        overwriting = [op for op in ops if self._overwrites(op)] if len(contributions) > 1 and single else []
-        if overwriting:  # one use's contribution replaced the others', and an op does that alone
-            kind, how = "accumulation", "overwritten: it holds the contribution of one use, not the sum of all"
-            op = overwriting[0] if len(overwriting) < len(self.engine.ops) else None
-        elif close(actual, 0.0) or actual == 0.0:
-            kind, how, op = "traversal", "never propagated: backward did not reach it", None
-            for node in [u for u, _ in uses] + [p]:  # the use whose backward never ran, or p itself
-                same = twin(self.engine, expression, node, values)
-                if same is not None:
-                    how += (f" ({node_name(expression, node, self.engine.templates)} and {same} hold the same value, "
-                            f"{number(self.engine, values[node])!r}: "
-                            "backward seems to tell nodes apart by value, e.g. a visited set of .data or a "
-                            "__hash__/__eq__ on .data)")
-                    break
-        elif any(close(actual, expected + c, 1e-7) for c in contributions) or close(actual, 2 * expected, 1e-7):
-            kind, how, op = "traversal", "counted twice: a use was propagated more than once", None
-        else:
-            kind, how, op = "traversal", "propagated before all of its uses were added", None
-        where = "in the graph of the reproducer" if len(expression.source().splitlines()) <= 8 else "in the example"
-        summary = (f"{op + ', ' if op else ''}{kind}: the gradient of {name} {where} is {actual!r}, but the sum of its "
-                   f"{len(contributions)} use(s) is {expected!r}: {how}")
-        if op:
-            summary += f" ({op}'s backward assigns its operand's gradient instead of adding to it)"
-        return Cause(op=op, kind=kind, severity="wrong" if rel > WRONG or not math.isfinite(rel) else "imprecise",
-                     summary=summary, reproducer=graph_reproducer(self.engine, self._case, op), relative_error=rel,
-                     case=self._case)
-
-    def _ignores_upstream(self, expression, p, uses, values, upstreams) -> Cause:
-        """A node's gradient is the sum of its uses' local partials alone: their backward drops
-        the upstream gradient.  Blamed on the op of the first such use, with a probe that shows it."""
-        user, _ = next((u for u, g in zip(uses, upstreams) if not close(g, 1.0)), uses[0])
-        probe = replace(self._operands(expression, user, values), upstream=upstream_of(self.engine, values.get(user)))
-        outcome = self.probe(probe)
-        if outcome.failed:
-            return cause_from(self.engine, outcome)
-        op = expression.nodes[user].op
-        return Cause(op=op, kind="derivative", severity="wrong",
-                     summary=f"{op}, derivative: its backward ignores the upstream gradient",
-                     reproducer=graph_reproducer(self.engine, self._case))
-
-    def _overwrites(self, op: str) -> bool:
-        """Does ``op``'s backward overwrite its operand's gradient instead of adding to it?"""
-        key = ("overwrites", op)
-        if key not in self.cache:
-            self.cache[key] = self._overwrite_probe(op)
-        return self.cache[key]
-
-    def _overwrite_probe(self, op: str) -> bool:
-        """x used by a reference op and by ``op``, each the root of its own one-op graph
-        (properties/accumulation.py): nothing to traverse, so a wrong traversal cannot pass for
-        an overwrite.  Only where the engine does not keep gradients across backward calls is
-        the shared x probed inside one graph, in both orders of creation."""
-        spec = REGISTRY[op]
-        if not self.engine.supports(REGISTRY["mul"]) or not self.engine.supports(spec):
-            return False
-        check = two_roots(self.engine, op)
-        if check is not None:
-            return not check.ok
-        operands, param = ordinary_point(spec)
-        inputs = list(operands)
-        ctx = mp_scalar_type(50).ctx
-        partial = float(spec.partials(ctx, *map(ctx.mpf, inputs), *([] if param is None else [param]))[0])
-        use = Node(op=op, args=(0, 1) if spec.arity == 2 else (0,), param=param)
-        return self._shared_in_one_graph(inputs, use, partial)
-
-    def _shared_in_one_graph(self, inputs: list[float], use: Node, partial: float) -> bool:
-        c = len(inputs)
-        for op_first in (True, False):
-            nodes = [Node(input=k) for k in range(c + 1)]
-            scale = Node(op="mul", args=(0, c))
-            nodes += [use, scale] if op_first else [scale, use]
-            nodes.append(Node(op="add", args=(c + 1, c + 2)))
-            leaves = [self.engine.leaf(v) for v in inputs + [1.25]]
-            try:
-                self.engine.backward(self.engine.run(Expression(c + 1, tuple(nodes)), leaves))
-                got = self.engine.gradient(leaves[0])
-            except Exception:
-                return False
-            if not close(got, partial + 1.25, 1e-9):
-                return True
-        return False
-
-
 def as_cases(case: Any) -> list[Case]:
     """A case, or several, with Functions traced into Expressions."""
     out = []
@@ -364,38 +255,39 @@ def as_cases(case: Any) -> list[Case]:
     return out
 
 
-def blame(case: Any, engine: EngineUnderTest) -> Cause | None:
-    """The root cause of ``case`` (a Case, a list of them, Functions included) failing on ``engine``,
-    or None where blame cannot tell (the report then stands on its own)."""
+def isolated(case: Case) -> bool:
+    """One op on leaves (or constants), no node used twice: no traversal or accumulation can make such
+    a graph fail, only the op itself."""
+    expression = case.expression
+    ops = [node for node in expression.nodes if node.op is not None]
+    return (len(ops) == 1 and len(set(ops[0].args)) == len(ops[0].args)
+            and all(expression.nodes[a].op is None for a in ops[0].args))
+
+
+def blame(case: Any, engine: EngineUnderTest, symptom: Symptom | None = None) -> Cause | None:
+    """The root cause of ``case`` (a Case, a list of them, Functions included) failing on ``engine``
+    with ``symptom`` (how it failed), or None where blame cannot tell (the report then stands on its
+    own).  The cause must be able to produce the symptom: a forward failure is never put down to
+    the traversal, a crash never to a cause that raises something else; and an op alone on leaves
+    is judged on its own, whatever the graph does elsewhere."""
     cases = as_cases(case)
     if not cases:
         return None
+    symptom = symptom or Symptom()
     d = Diagnosis(engine)
-    inputs = [x for c in cases for x in c.inputs]
-    cause = d.storage(inputs)
+    cause = d.storage([x for c in cases for x in c.inputs])
     if cause is not None:
         return cause
-    ops_in_cases = {op for c in cases for op in c.expression.ops()}
-    harness = {op: d.verify(op) for op in ("mul", "add") if engine.supports(REGISTRY[op])}
-    overwrites = [op for op, cause in harness.items() if cause is not None and cause.kind == "accumulation"]
-    if overwrites:
-        if len(overwrites) > 1:  # x * x and x + x both lose a use: backward itself overwrites
-            first = harness[overwrites[0]]
-            return replace(first, op=None, summary=(
-                "accumulation: backward assigns a node's gradient instead of adding to it: "
-                + " and ".join(f"{REGISTRY[op].source.format('x', 'x')}" for op in overwrites)
-                + " have the wrong gradient, while the same ops on two different values are right"))
-        return harness[overwrites[0]]
-    for op, cause in harness.items():
-        if cause is not None and op in ops_in_cases:
+    if symptom.phase != "forward" and not all(isolated(c) for c in cases):
+        cause = d.graph_level({op for c in cases for op in c.expression.ops()})
+        if cause is not None and symptom.explained_by(cause):
+            for c in cases:  # the graph is broken, but an op of this example fails in a way it cannot
+                own = d.analyse(c, graph=False)
+                if own is not None and own.beyond_the_graph and symptom.explained_by(own):
+                    return own
             return cause
-    d.cache["mul verified"] = harness.get("mul") is None
-    verified = [op for op, cause in harness.items() if cause is None]
-    cause = d.graph(verified)
-    if cause is not None:
-        return cause
     for c in cases:
-        cause = d.analyse(c)
-        if cause is not None:
+        cause = d.analyse(c, graph=symptom.phase != "forward" and not isolated(c))
+        if cause is not None and symptom.explained_by(cause):
             return cause
     return None

@@ -57,6 +57,15 @@ class Cause:
     consequences: tuple[str, ...] = ()  # ops that fail because of it
     case: Any = None  # the minimal case that shows it (a one-op Case, or the small graph), for the corpus
     check: str = "gradient"  # the check (properties.core.checks.CHECKS) that case fails
+    phase: str | None = None  # a crash's: "forward" or "backward"
+    error: str | None = None  # a crash's exception, by name (OverflowError)
+    nonfinite: bool = False  # the engine's number is inf or nan where the true one is finite
+
+    @property
+    def beyond_the_graph(self) -> bool:
+        """Could no traversal or accumulation bug produce it?  They add finite contributions wrongly:
+        they compute no value, raise nothing of their own, and make no finite gradient infinite."""
+        return self.op is not None and (self.kind in ("forward", "crash") or self.nonfinite)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -73,7 +82,7 @@ class Cause:
         return {"op": self.op, "kind": self.kind, "severity": self.severity, "summary": self.summary,
                 "reproducer": self.reproducer, "relative_error": self.relative_error,
                 "operands": list(self.operands), "param": self.param, "consequences": list(self.consequences),
-                "check": self.check}
+                "check": self.check, "phase": self.phase, "error": self.error}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Cause":
@@ -83,6 +92,40 @@ class Cause:
         if op == self.op or op in self.consequences:
             return self
         return replace(self, consequences=self.consequences + (op,))
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """How a test failed, as far as it says: in which phase, and with which exception."""
+
+    phase: str | None = None  # "forward" (a value, or forward raised), "backward", or None: not known
+    error: str | None = None  # the exception's name, where the engine raised
+
+    @classmethod
+    def of(cls, failure: Any) -> "Symptom":
+        """The symptom of a check's failure (its mismatch and what the engine raised)."""
+        raised, mismatch = getattr(failure, "raised", None), getattr(failure, "mismatch", None)
+        if raised is not None:
+            return cls(raised.phase, type(raised.error).__name__)
+        if mismatch is not None:
+            return cls("forward" if mismatch.component == "value" else "backward")
+        return cls()
+
+    def explained_by(self, cause: "Cause") -> bool:
+        """Can ``cause`` produce this failure?  A forward failure has a forward cause (a wrong value or
+        a crash in forward: never the traversal or the accumulation); a crash, the same exception
+        (or a wrong value before it, which the crash may follow)."""
+        if self.phase == "forward" and cause.kind not in ("forward", "crash"):
+            return False
+        if cause.kind == "crash" and self.phase is not None and cause.phase not in (None, self.phase):
+            return False
+        if self.error is not None and cause.error is not None and cause.error != self.error:
+            return False
+        if self.error is None and cause.kind == "crash" and self.phase is not None:
+            return False  # a wrong number, not a raise: no crash explains it
+        if self.error is not None and cause.error is None and cause.kind in ("traversal", "accumulation"):
+            return False  # a raise: a wrong sum of uses computes nothing that could raise
+        return cause.kind != "unsupported"
 
 
 def severity(relative_error: float, engine: float | None, truth: float) -> str:

@@ -104,21 +104,31 @@ def _arity(method) -> set[int]:
     return {n for n in (0, 1, 2) if required <= n <= most}
 
 
+SELVES = (0.5, 2.0, -1.5)  # the values a method is called on
+
+
 def is_op(engine, name: str) -> bool:
-    """Does ``name``, called on a value (with no argument, or with another value), return a value?"""
-    for x in (0.5, 2.0, -1.5):
+    """Does ``name``, called on a value (with no argument, or with another value), return a value
+    that depends on the value it was called on?  One that does not (a fresh leaf, a static
+    constructor such as ``Scalar.new(data)``) is a helper."""
+    results: dict[tuple, list] = {}
+    for x in SELVES:
         first = _attempt(engine.leaf, x)
         method = getattr(first, name, None)
         if not callable(method):
             return False
         arities = _arity(method)
-        if 0 in arities and _new_value(engine, _attempt(method), first):
-            return True
         other = _attempt(engine.leaf, 1.25)
-        if 1 in arities and (_new_value(engine, _attempt(method, other), first, other)
-                             or _new_value(engine, _attempt(method, 1.25), first)):
-            return True
-    return False
+        calls = ([("no argument", ())] if 0 in arities else []) + (
+            [("a value", (other,)), ("a number", (1.25,))] if 1 in arities else [])
+        for how, args in calls:
+            out = _attempt(method, *args)
+            if _new_value(engine, out, first, *args):
+                results.setdefault((how,), []).append(_attempt(engine.number, out))
+    groups = list(results.values())
+    if any(len(set(map(repr, numbers))) > 1 for numbers in groups):
+        return True  # its result depends on the value it is called on
+    return any(len(numbers) == 1 for numbers in groups)  # a result at one value only: it cannot be told, an op
 
 
 def _new_value(engine, out: Any, *given: Any) -> bool:

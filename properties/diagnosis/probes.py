@@ -153,9 +153,11 @@ def cause_from(engine: EngineUnderTest, outcome: Outcome, kind: str | None = Non
         summary = (f"{probe.op}, crash: {what} raised {type(err.error).__name__} in {err.phase}: {err.error}"
                    + (f" (true value {float(o.true_value):.6g})" if o is not None else ""))
         return Cause(op=probe.op, kind="crash", severity="crash", summary=summary, **shared,
-                     check="forward" if err.phase == "forward" else "gradient")
+                     check="forward" if err.phase == "forward" else "gradient", phase=err.phase,
+                     error=type(err.error).__name__)
     m = outcome.mismatch
     rel = m.relative_error
+    shared["nonfinite"] = (m.engine is None or not math.isfinite(m.engine)) and m.expected is not None and math.isfinite(m.expected)
     if kind == "forward":
         summary = (f"{probe.op}, forward value: {what} returned {m.engine!r}, true {m.expected!r}"
                    f" ({m.against}), relative error {rel:.2g}")

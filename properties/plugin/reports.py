@@ -7,7 +7,7 @@ import pytest
 
 from properties.core.session import Run
 from properties.core.watchdog import Hung, time_limit
-from properties.diagnosis.causes import Cause
+from properties.diagnosis.causes import Cause, Symptom
 from properties.diagnosis.hangs import hang_cause
 from properties.plugin.stash import RUN_KEY
 from properties.results.findings import causes_of, finding_key
@@ -68,7 +68,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if failure.cause is None and failure.case is not None:
             try:
                 with time_limit(run.config.hang_seconds):
-                    failure.cause = blame(failure.case, failure.engine or engine)
+                    failure.cause = blame(failure.case, failure.engine or engine, Symptom.of(failure))
             except (Exception, Hung) as error:  # blame must never hide the property's own report
                 report.sections.append(("gradproof", f"blame failed: {type(error).__name__}: {error}"))
         if failure.cause is not None:

@@ -21,6 +21,7 @@ from properties.catalog import Property, properties
 from properties.core.config import Config
 from properties.core.engine_under_test import from_config
 from properties.core.session import Run
+from properties.diagnosis.causes import Symptom
 
 MAX_CHUNK = 10_000  # examples in one hypothesis run
 REDIS_KEY_PREFIX = b"gradproof-example:"
@@ -96,11 +97,11 @@ def run_property(prop: Property, run: Run, *, max_examples: int, seed: int | Non
         if captured is None:
             return Failure(prop.name, f"{type(error).__name__} outside the checks: {message}", None)
         case, check, o = captured
-        entry = minimal_entry(case, check, o, engine, prop.name, message or type(error).__name__)
+        entry = minimal_entry(case, check, o, engine, prop.name, message or type(error).__name__, Symptom.of(error))
         return Failure(prop.name, message, str(save(entry, corpus)))
 
 
-def minimal_entry(case, check: str, o, engine, property_name: str, message: str) -> dict:
+def minimal_entry(case, check: str, o, engine, property_name: str, message: str, symptom: Symptom | None = None) -> dict:
     """The corpus entry for a failure: the minimal case blame found (one op at the engine's own
     operand values, or the small graph a traversal bug shows in), with the expression it was found
     in kept in the note; the failing case itself where blame finds nothing."""
@@ -110,7 +111,7 @@ def minimal_entry(case, check: str, o, engine, property_name: str, message: str)
 
     where = f"found by python -m properties.fuzz ({property_name}) on {engine.name}"
     try:
-        cause = blame(case, engine)
+        cause = blame(case, engine, symptom)
     except Exception:  # blame must never lose a finding
         cause = None
     if cause is not None and cause.case is not None:  # (shrinking may have reached the minimal case itself)
