@@ -40,6 +40,10 @@ def check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backward", metavar="NAME", help="the method that runs backward (default: probed)")
     parser.add_argument("--adapter", metavar="MODULE:CLASS",
                         help=f"an adapter for another shape, or: {', '.join(BUILTIN_ADAPTERS)}")
+    parser.add_argument("--not-an-op", action="append", default=[], metavar="NAME",
+                        help="a public method that is API, not an op (repeatable)")
+    parser.add_argument("--strict-ops", action="store_true",
+                        help="a missing operator (2 - x, given x - 2) fails the run")
     parser.add_argument("--seconds", type=float, metavar="N", help="a time budget for the whole run")
     return parser
 
@@ -78,7 +82,7 @@ def check(argv: list[str]) -> int:
         result = verify(args.target, ops=args.ops.split(",") if args.ops else None, seconds=args.seconds,
                         aliases=aliases, thorough=args.thorough, value_attr=args.value_attr,
                         grad_attr=args.grad_attr, backward=args.backward, adapter=args.adapter,
-                        progress=sys.stderr.isatty())
+                        not_ops=args.not_an_op, strict_ops=args.strict_ops, progress=sys.stderr.isatty())
     except ConfigError as error:
         print(f"gradproof check: {error}", file=sys.stderr)
         return 2
@@ -86,6 +90,8 @@ def check(argv: list[str]) -> int:
           f"ops verified ({len(result.verified_ops)}): {', '.join(result.verified_ops) or 'none'}")
     if result.skipped_ops:
         print(f"ops not in this engine ({len(result.skipped_ops)}): {', '.join(result.skipped_ops)}")
+    if result.deselected_ops:
+        print(f"ops left out by --ops ({len(result.deselected_ops)}): {', '.join(result.deselected_ops)}")
     print("\n".join(result.lines()[1:]))
     print(f"({'thorough' if args.thorough else 'quick'} verdict in {result.seconds:.0f} s"
           + ("" if args.thorough else "; --thorough runs the full CI sample") + ")")

@@ -28,14 +28,17 @@ PROGRESS_EVERY = 0.5  # seconds between two progress lines
 def verify(engine: Any, *, ops: Iterable[str] | None = None, seconds: float | None = None,
            aliases: Mapping[str, str] | None = None, thorough: bool = False, value_attr: str | None = None,
            grad_attr: str | None = None, backward: str | None = None, adapter: Any = None,
-           progress: bool = True) -> Result:
+           not_ops: Iterable[str] = (), strict_ops: bool = False, progress: bool = True) -> Result:
     """The suite on ``engine`` (a class, or ``"MODULE:ATTR"`` / ``"engine.py:Value"``), in this process.
 
     ``ops`` verifies only these registry ops; ``seconds`` is a time budget (the tests not started
     by then are not run, and the result says so); ``aliases`` maps a registry op to your method
     (``{"log": "ln"}``); ``value_attr``, ``grad_attr``, ``backward`` and ``adapter`` give your
     engine's shape where probing cannot find it; ``thorough`` runs the full CI sample instead of
-    the quick one; ``progress`` shows a line of progress while it runs.
+    the quick one; ``not_ops`` names public methods that are API, not ops (the coverage gate asks
+    for a spec of every op-like method); ``strict_ops`` makes a missing operator (``2 - x``, given
+    ``x - 2``) fail the verdict, which otherwise reports it and passes; ``progress`` shows a line of
+    progress while it runs.
     """
     stream = sys.stderr  # the kernel's own stream: pytest swaps sys.stderr while it runs
     started, shown = time.monotonic(), [0.0]
@@ -52,7 +55,7 @@ def verify(engine: Any, *, ops: Iterable[str] | None = None, seconds: float | No
     result = run(engine, ops=ops, aliases=aliases, value_attr=value_attr, grad_attr=grad_attr, backward=backward,
                  adapter=adapter, profile="ci" if thorough else "quick", seconds=seconds,
                  hang_seconds=None if thorough else hang, progress=show if progress else None,
-                 quick=not thorough)
+                 quick=not thorough, not_ops=not_ops, strict_ops=strict_ops)
     if progress:
         stream.write("\r" + " " * 60 + "\r")
         stream.flush()

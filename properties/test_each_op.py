@@ -19,6 +19,7 @@ from properties.core.checks import CheckFailure, Skip, check_forward, check_grad
 from properties.core.reproducers import one_op
 from properties.core.session import active
 from properties.diagnosis.accumulation import accumulation_cause, reference_op, two_roots
+from properties.diagnosis.wiring import cut_below
 from properties.values import edge_values
 from reference.domains import SMALLEST_SUBNORMAL, Domain
 from reference.expression import Case, Expression, Node
@@ -218,5 +219,21 @@ def test_each_op_adds_to_the_gradient_its_operand_holds(engine, spec):
     if cause is None:
         return
     failure = CheckFailure(f"{cause.summary}\n\nReproducer:\n{cause.reproducer}", label="accumulation", engine=engine)
+    failure.cause = cause
+    raise failure
+
+
+@pytest.mark.parametrize("spec", [p for p in _accumulation_params() if p.id != "mul"])
+def test_each_op_passes_its_gradient_to_the_op_below(engine, spec):
+    """The op on ``x0 * 1.25`` instead of a leaf: x0's gradient is the op's derivative times 1.25.
+    An op whose backward is attached to its operand, not to its result, is right on a leaf (and
+    on a chain of its own kind) and cuts the graph below it."""
+    if not engine.supports(REGISTRY["mul"]):
+        pytest.skip(f"{engine.name} has no * to put below {spec.name}")
+    cause = cut_below(engine, spec.name)
+    if cause is None:
+        return
+    failure = CheckFailure(f"{cause.summary}\n\nReproducer:\n{cause.reproducer}", label="wiring",
+                           case=cause.case, engine=engine)
     failure.cause = cause
     raise failure

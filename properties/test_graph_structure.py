@@ -183,7 +183,7 @@ def test_a_chain_deeper_than_the_recursion_limit(engine, case):
     (Python's default limit; hypothesis raises the limit while a test runs).  First a chain of ``*``
     by constants alone, as deep: its depth shows whatever the drawn ops do (one that crashes is
     their finding, not a reason to miss a recursion); then the drawn chain, its values judged."""
-    plain = _times_chain(case.inputs[0], case.expression.depth()) if engine.supports(REGISTRY["mul"]) else None
+    plain = _plain_chain(engine, case.inputs[0], case.expression.depth())
     for chain in [c for c in (plain, case) if c is not None]:
         raised = _run_deep(engine, chain)
         if raised is not None and isinstance(raised.error, RecursionError):
@@ -212,12 +212,17 @@ def _run_deep(engine, case: Case) -> EngineRaised | None:
     return None
 
 
-def _times_chain(x: float, depth: int) -> Case:
-    """x * 0.5 * 2.0 * 0.5 * ... (exact), ``depth`` products deep."""
+def _plain_chain(engine, x: float, depth: int) -> Case | None:
+    """x * 0.5 * 2.0 * 0.5 * ... (exact), ``depth`` ops deep; with no ``*``, x + 0.5 + -0.5 + ...;
+    None with neither (the drawn chain alone is run)."""
+    op = next((op for op in ("mul", "add") if engine.supports(REGISTRY[op])), None)
+    if op is None:
+        return None
+    constants = (0.5, 2.0) if op == "mul" else (0.5, -0.5)
     nodes = [Node(input=0)]
     for k in range(depth):
-        nodes.append(Node(const=0.5 if k % 2 == 0 else 2.0))
-        nodes.append(Node(op="mul", args=(len(nodes) - 2, len(nodes) - 1)))
+        nodes.append(Node(const=constants[k % 2]))
+        nodes.append(Node(op=op, args=(len(nodes) - 2, len(nodes) - 1)))
     return Case(Expression(1, tuple(nodes)), (x,))
 
 

@@ -53,6 +53,8 @@ class OpSpec:
     derivative_scale: Callable[..., tuple] | None = None  # magnitude of the terms of each partial
     torch_call: Callable[..., Any] | None = None  # when torch spells the op differently
     constant_operand: bool = False  # the second operand may be a plain number (x + 3)
+    number_first: bool = False  # a plain number on the left (3 + x): an engine whose ops take no
+    # plain numbers has no such op (its 3 would be lifted: Value(3) + x is the op on two values)
     edge_params: tuple = ()  # params that the edge tests use
     periodic: bool = False  # varies on an absolute scale of 1 (sin, cos), not relative to |x|
     multilinear: bool = False  # degree <= 1 in each operand: error propagation is exact at any size
@@ -197,7 +199,7 @@ register(OpSpec(
     multilinear=True, exact_underflow=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="radd", method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
+    name="radd", number_first=True, method="__radd__", arity=1, call=lambda x, c: c + x, source="{p} + {0}",
     implied_by=("add",), built_from=lambda x, c: [("add", (x,), c)],
     mp=lambda ctx, x, c: c + x, partials=lambda ctx, x, c: (1,),
     domains=lambda c: (SUMMANDS,), params=_constants(-HALF_MAX, HALF_MAX), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),),
@@ -215,7 +217,7 @@ register(OpSpec(
     multilinear=True, exact_underflow=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rsub", method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
+    name="rsub", number_first=True, method="__rsub__", arity=1, call=lambda x, c: c - x, source="{p} - {0}",
     implied_by=("sub",),
     built_from=lambda x, c: [("neg", (x,), None), ("mul", (x,), -1.0), ("radd", (-x,), c), ("sub", (c, x), None)],
     mp=lambda ctx, x, c: c - x, partials=lambda ctx, x, c: (-1,),
@@ -237,7 +239,7 @@ register(OpSpec(
     multilinear=True, derivative_ulps=lambda *a: 0.0,
 ))
 register(OpSpec(
-    name="rmul", method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
+    name="rmul", number_first=True, method="__rmul__", arity=1, call=lambda x, c: c * x, source="{p} * {0}",
     implied_by=("mul",), built_from=lambda x, c: [("mul", (x,), c)],
     mp=lambda ctx, x, c: c * x, partials=lambda ctx, x, c: (c,),
     domains=lambda c: (_factors(c),), params=_constants(-1e150, 1e150), limits=lambda *p: ((-FLOAT_MAX, FLOAT_MAX),),
@@ -271,7 +273,7 @@ def _reciprocals(c: float) -> tuple[Domain]:
 
 
 register(OpSpec(
-    name="rtruediv", method="__rtruediv__", arity=1, call=lambda x, c: c / x, source="{p} / {0}",
+    name="rtruediv", number_first=True, method="__rtruediv__", arity=1, call=lambda x, c: c / x, source="{p} / {0}",
     implied_by=("truediv",),
     built_from=lambda x, c: [("pow", (x,), -1.0), ("truediv", (c, x), None), ("mul", (1.0 / x,), c),
                              ("rmul", (1.0 / x,), c)],
@@ -541,7 +543,7 @@ def _rpow_domain(c: float) -> tuple[Domain]:
 BASES = (2.0, 10.0, 0.5, math.e, 1.0, 3.0, 0.1)
 
 register(OpSpec(
-    name="rpow", method="__rpow__", arity=1, call=lambda x, c: c ** x, source="{p} ** {0}",
+    name="rpow", number_first=True, method="__rpow__", arity=1, call=lambda x, c: c ** x, source="{p} ** {0}",
     built_from=lambda x, c: [("exp", (x * math.log(c),), None), ("rmul", (x,), math.log(c))],
     mp=lambda ctx, x, c: ctx.power(c, x), partials=lambda ctx, x, c: (ctx.power(c, x) * ctx.log(c),),
     domains=_rpow_domain, params=Params(listed=BASES, uniform=(-3.0, 3.0), power_of_ten=True), limits=lambda c: ((-math.inf, math.inf),), singular=_no_singular,

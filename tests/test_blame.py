@@ -15,6 +15,7 @@ import pytest
 from mutant_engines import load, names
 from properties.diagnosis.blame import blame
 from properties.diagnosis.causes import Symptom
+from properties.diagnosis.wiring import above_a_product
 from properties.diagnosis.probes import Probe, run_probe
 from properties.core.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
 from properties.core.engine_under_test import load_engine
@@ -29,7 +30,7 @@ PARAMS = {"pow": (1.0, 3.0, 2.0, 0.5, -1.0), "radd": (3.0,), "rsub": (3.0,), "rm
 
 
 def _around(op: str) -> list[Case]:
-    """``op`` at many points, as the root, below an upstream factor and inside a small DAG."""
+    """``op`` at many points, as the root, below an upstream factor, one operand twice, above a product."""
     spec = REGISTRY[op]
     out = []
     for param in PARAMS.get(op, (None,)):
@@ -41,6 +42,8 @@ def _around(op: str) -> list[Case]:
                 out.append(Probe(op, tuple(operands), param, upstream=-0.75).case())
             if spec.arity == 2 and domains[0].contains(x) and domains[1].contains(x):
                 out.append(Probe(op, (x,), param, same=True).case())
+    if op != "mul":
+        out.append(above_a_product(op))  # on an intermediate: an op that cuts the graph below it
     return out
 
 

@@ -97,7 +97,27 @@ def test_a_right_file_is_exit_0_and_a_class_is_picked_or_named(tmp_path, capsys)
     assert main(["check", str(tmp_path / "scalar.py")]) == 0
     assert "no findings" in capsys.readouterr().out
     assert main(["check", f"{tmp_path / 'scalar.py'}:Scalar", "--ops", "tanh,add"]) == 0
-    assert "ops verified (2): add, tanh" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ops verified (2): add, tanh" in out and "ops left out by --ops (3): radd, mul, rmul" in out
+    assert "ops not in this engine (20): sub, rsub," in out  # what it lacks, apart from what was left out
+
+
+SUB = """
+    def __sub__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return self + other * -1.0
+"""
+
+
+def test_a_missing_operator_is_reported_and_fails_the_run_only_when_strict(tmp_path, capsys):
+    path = tmp_path / "engine.py"
+    path.write_text(_engine(tmp_path, "engine.py", "(1 - t * t)").read_text() + SUB)  # x - 2, but no 2 - x, no -x
+    assert main(["check", str(path), "--json", str(tmp_path / "f.json")]) == 0
+    out = capsys.readouterr().out
+    assert "rsub | unsupported | unsupported | reported, not failing (--strict-ops fails it)" in out
+    assert sorted((f["op"], f["kind"]) for f in json.loads((tmp_path / "f.json").read_text())["findings"]) == [
+        ("neg", "unsupported"), ("rsub", "unsupported")]  # x - 2, so its users write 2 - x and -x
+    assert main(["check", str(path), "--strict-ops"]) == 1
 
 
 def test_usage_errors_are_exit_2_and_say_what_to_do(tmp_path, capsys):

@@ -85,3 +85,22 @@ def test_the_summary_ends_with_each_finding_in_one_line():
     assert lines[-3:] == ["in short:", "[1] [crash] truediv, crash at (1e-200, 1e-160) (also its derivative)",
                           "[2] [wrong] tanh, forward value: tanh(1e-100) returned 0.0"]
     assert "    explains: t2, t3, t4, ... and 1 more" in lines
+
+
+def test_the_scan_of_where_an_op_fails_finds_a_crash_the_examples_missed():
+    """BestDreamy's minitorch sigmoid, 1 / (1 + math.pow(math.e, -x)): 3.7e-14 off at x = -700 (math.e
+    is rounded), OverflowError below x = -709.78.  Seen only imprecise, the finding becomes a crash
+    once where() scans the op: its summary is the crash, its kinds both, its stretch x <= -20."""
+    from properties.core.engine_under_test import load_engine
+    from properties.diagnosis.probes import Probe, cause_from, run_probe
+    from properties.results.findings import where
+
+    engine = load_engine("sigmoid_math_e_engine_for_findings:Value")
+    outcome = run_probe(engine, Probe("sigmoid", (-700.0,)))
+    assert outcome.kind == "forward"
+    findings = Findings()
+    finding = findings.add(cause_from(engine, outcome), "t1")
+    assert finding.severity == "imprecise" and finding.kinds == ["forward"]
+    assert where(finding, engine) == "x <= -20"
+    assert finding.kinds == ["forward", "crash"] and finding.severity == "crash"
+    assert finding.summary.startswith("sigmoid, crash: sigmoid(-712.0) raised OverflowError in forward")

@@ -95,7 +95,11 @@ class EngineUnderTest:
         return next((m for m in spec.spellings if callable(getattr(self.value_type, m, None))), spec.method)
 
     def supports(self, spec: OpSpec) -> bool:
-        return (self.only is None or spec.name in self.only) and callable(getattr(self.value_type, self.method(spec), None))
+        return (self.only is None or spec.name in self.only) and self.has(spec)
+
+    def has(self, spec: OpSpec) -> bool:
+        """Does the engine have ``spec``, whether or not this run verifies it?"""
+        return (self.adapter.numbers or not spec.number_first) and callable(getattr(self.value_type, self.method(spec), None))
 
     def takes_param(self, spec: OpSpec) -> bool:
         return spec.name not in dict(self.fixed_params)
@@ -148,7 +152,13 @@ class EngineUnderTest:
 
     @property
     def missing_ops(self) -> list[str]:
-        return [name for name, spec in REGISTRY.items() if not self.supports(spec)]
+        """Registry ops this engine lacks (not those it has and this run does not verify)."""
+        return [name for name, spec in REGISTRY.items() if not self.has(spec)]
+
+    @property
+    def deselected_ops(self) -> list[str]:
+        """Registry ops the engine has that this run does not verify (``ops=``)."""
+        return [name for name, spec in REGISTRY.items() if self.has(spec) and not self.supports(spec)]
 
     def apply(self, op: str, *args: Any) -> Any:
         """One op on engine values (or plain-number constants, made values for an engine whose ops

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from properties.core.engine_under_test import EngineUnderTest
-from properties.core.reproducers import recursion, storage
+from properties.core.reproducers import one_op, recursion, storage
 from properties.diagnosis.causes import Cause, Symptom, severity
 from properties.diagnosis.graph import (
     graph_probes, number, partial_values, upstream_of,
@@ -51,6 +51,7 @@ from reference.expression import Case, Expression, Function, trace
 from reference.ops import REGISTRY
 
 HARNESS_POINTS = (1.5, -2.75, 0.625)  # where the harness ops are verified
+DEAD_PROBES = (("mul", 2.0), ("add", 0.5))  # x * 2.0, x + 0.5: a backward that computes nothing
 MAX_NODE_PROBES = 300  # distinct ops probed per example (a wide sum has thousands)
 
 
@@ -77,6 +78,37 @@ class Diagnosis(SumOfUses):
                 return Cause(op=None, kind="forward", severity=severity(rel, stored, x), summary=summary,
                              reproducer=storage(self.engine, x), relative_error=rel, operands=(x,))
         return None
+
+    def dead(self) -> Cause | None:
+        """Backward gives no gradient at all: on ``x * 2.0`` and on ``x + 0.5`` (whichever the engine
+        has) x's gradient stays 0.  One cause for the engine, not one per op."""
+        engine, shown = self.engine, None
+        for op, c in DEAD_PROBES:
+            if not engine.supports(REGISTRY[op]):
+                continue
+            try:
+                x = engine.leaf(1.5)
+                out = engine.apply(op, x, engine.adapter.constant(c))
+                engine.backward(out)
+                if engine.gradient(x) != 0.0:
+                    return None
+            except Exception:
+                return None
+            shown = shown or (op, c, out)
+        if shown is None:
+            return None
+        op, c, out = shown
+        try:
+            seeded = engine.gradient(out)
+        except Exception:
+            seeded = None
+        how = ("the root's own gradient is not set to 1 (backward has no seed)" if seeded in (None, 0.0)
+               else "the root's gradient is 1, but no op's backward runs")
+        call = engine.source_of(op, "x0", repr(c) if engine.adapter.numbers else engine.adapter.leaf_source(repr(c)))
+        r = one_op(engine, (1.5,), call)
+        r.expect("d out / d x0", r.grad("x0"), 2.0 if op == "mul" else 1.0, 0.0)
+        return Cause(op=None, kind="traversal", severity="wrong", reproducer=r.text(), operands=(1.5,),
+                     summary=f"backward computes no gradient: after {call} and backward, x0's gradient is 0: {how}")
 
     # -- 2. the harness --
     def verify(self, op: str) -> Cause | None:
@@ -221,13 +253,18 @@ class Diagnosis(SumOfUses):
         if probe.same:  # x * x wrong: is x * y at the same values right?
             two = self.probe(replace(probe, operands=probe.operands * 2, same=False), value=outcome.kind == "forward")
             if not two.failed and outcome.kind == "derivative":
-                cause = cause_from(self.engine, outcome, "accumulation")
+                overwriter = self._overwriter(probe.op)  # the op's own backward assigns, or a primitive's does
+                cause = overwriter if overwriter is not None else cause_from(self.engine, outcome, "accumulation")
+                if overwriter is not None and overwriter.op != probe.op:
+                    return overwriter
         for step in primitive_steps(probe):
             if not self.engine.supports(REGISTRY[step.op]) or step.op in chain + (probe.op,):
                 continue
             inner = self.probe(step, gradient=outcome.kind != "forward")
             if inner.failed and inner.kind in (outcome.kind, "crash", "forward") and self._calls(probe, step.op):
                 return self._root_cause(inner, chain + (probe.op,)).with_consequence(probe.op)
+            if outcome.kind == "derivative" and self._cut_below(step.op) is not None and self._calls(probe, step.op):
+                return self._cut_below(step.op).with_consequence(probe.op)  # e.g. sigmoid's exp above a -x
         return cause
 
     def _calls(self, probe: Probe, primitive: str) -> bool:
@@ -278,6 +315,10 @@ def blame(case: Any, engine: EngineUnderTest, symptom: Symptom | None = None) ->
     cause = d.storage([x for c in cases for x in c.inputs])
     if cause is not None:
         return cause
+    if symptom.phase != "forward":
+        cause = d.dead()
+        if cause is not None:
+            return cause
     if symptom.phase != "forward" and not all(isolated(c) for c in cases):
         cause = d.graph_level({op for c in cases for op in c.expression.ops()})
         if cause is not None and symptom.explained_by(cause):

@@ -24,7 +24,7 @@ class Kind:
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("forward", 0, "its forward value", scanned=True),
     Kind("derivative", 1, "its derivative", scanned=True),
-    Kind("accumulation", 2, "its accumulation"),
+    Kind("accumulation", 2, "its accumulation", apart=True),  # its backward assigns: not its formula
     Kind("traversal", 3, "the traversal"),
     Kind("crash", 4, "a crash", scanned=True),
     Kind("unsupported", 5, "a missing operator", apart=True),

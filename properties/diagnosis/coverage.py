@@ -209,7 +209,7 @@ def missing_operators(engine) -> list:
     users write ``2 - x``) that raise.  Each is tried, so the message is the engine's own error."""
     out = []
     for spec in REGISTRY.values():
-        if not spec.implied_by or engine.supports(spec):
+        if not spec.implied_by or engine.has(spec):
             continue
         if spec.has_param and not engine.adapter.numbers:  # 2 - x: no number operands is the engine's design
             continue

@@ -3,7 +3,8 @@
 Every op of an example is right alone, yet a node's gradient is not the sum of its uses'
 contributions: the first such node (root first) and how: overwritten (an op's backward assigns its
 operand's gradient, which that op shows alone, in two one-op graphs; or a primitive it calls does),
-never propagated (a backward that tells nodes apart by value), counted twice, or propagated before
+an op right on a leaf that cuts the graph below it (properties/diagnosis/wiring.py), never
+propagated (a backward that tells nodes apart by value), counted twice, or propagated before
 all of its uses were added; or the uses' backward drops the upstream gradient.
 """
 
@@ -18,9 +19,13 @@ from properties.diagnosis.causes import WRONG, Cause
 from properties.diagnosis.graph import graph_reproducer, grad_of, node_name, number, true_partial, twin, upstream_of
 from properties.diagnosis.primitives import calls_primitive, primitive_steps
 from properties.diagnosis.probes import Probe, cause_from, close
+from properties.diagnosis.wiring import cut_below
 from reference.expression import Expression, Node
 from reference.mp_backend import mp_scalar_type
 from reference.ops import REGISTRY
+
+
+TRAVERSAL_NOTE = "every op of f is right alone: a node's gradient is not the sum over its uses"
 
 
 class SumOfUses:
@@ -74,6 +79,10 @@ class SumOfUses:
         overwriting = [c for c in map(self._overwriter, ops) if c is not None] if len(contributions) > 1 else []
         if overwriting:  # a use's backward replaced what the others had added, and an op does that alone
             return self._overwritten(overwriting, name, actual, expected, len(contributions))
+        for op in sorted(self._case.expression.ops()) if self._case is not None else ():
+            cut = self._cut_below(op)  # an op right on a leaf whose backward never reaches the op below it
+            if cut is not None:
+                return cut
         if close(actual, 0.0) or actual == 0.0:
             how = "never propagated: backward did not reach it"
             for node in [u for u, _ in uses] + [p]:  # the use whose backward never ran, or p itself
@@ -91,7 +100,7 @@ class SumOfUses:
         summary = (f"traversal: the gradient of {name} {self._where(expression)} is {actual!r}, but the sum of its "
                    f"{len(contributions)} use(s) is {expected!r}: {how}")
         return Cause(op=None, kind="traversal", severity="wrong" if rel > WRONG or not math.isfinite(rel) else "imprecise",
-                     summary=summary, reproducer=graph_reproducer(self.engine, self._case, None), relative_error=rel,
+                     summary=summary, reproducer=graph_reproducer(self.engine, self._case, TRAVERSAL_NOTE), relative_error=rel,
                      case=self._case)
 
     @staticmethod
@@ -118,7 +127,13 @@ class SumOfUses:
         op = expression.nodes[user].op
         return Cause(op=op, kind="derivative", severity="wrong",
                      summary=f"{op}, derivative: its backward ignores the upstream gradient",
-                     reproducer=graph_reproducer(self.engine, self._case))
+                     reproducer=graph_reproducer(self.engine, self._case, f"{op}'s backward ignores the upstream gradient"))
+
+    def _cut_below(self, op: str) -> Cause | None:
+        key = ("cut below", op)
+        if key not in self.cache:
+            self.cache[key] = cut_below(self.engine, op)
+        return self.cache[key]
 
     def _overwriter(self, op: str) -> Cause | None:
         """The accumulation cause when ``op``'s backward (or that of a primitive it calls: a ``b ** -1``
@@ -155,7 +170,7 @@ class SumOfUses:
         use = Node(op=op, args=(0, 1) if spec.arity == 2 else (0,), param=param)
         if not self._shared_in_one_graph(inputs, use, partial):
             return None
-        return Cause(op=op, kind="accumulation", severity="wrong", reproducer=graph_reproducer(self.engine, self._case, op),
+        return Cause(op=op, kind="accumulation", severity="wrong", reproducer=graph_reproducer(self.engine, self._case, f"{op} assigns its operand's gradient instead of adding to it"),
                      summary=(f"{op}, accumulation: its backward assigns its operand's gradient instead of adding to it "
                               f"(x used by {REGISTRY[op].source.format('x', 'y')} and by x * 1.25 in one graph)"),
                      operands=operands, param=param)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import is_hypothesis_test, settings
 
 from properties.core.config import ConfigError, resolve, spaced_path_options
 from properties.core.engine_under_test import EngineUnderTest, from_config
@@ -137,6 +137,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append("aliases: " + ", ".join(f"{op} as .{method}" for op, method in engine.aliases))
     if engine.missing_ops:
         lines.append(f"ops skipped (not in this engine): {', '.join(engine.missing_ops)}")
+    if engine.deselected_ops:
+        lines.append(f"ops left out (not selected): {', '.join(engine.deselected_ops)}")
     helpers = _coverage(run).helpers
     if helpers:
         lines.append(f"not verified (not ops: they return no value of the engine): {', '.join(helpers)}")
@@ -170,7 +172,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     hung = run.hung & ops
     if hung:
         pytest.skip(f"{', '.join(sorted(hung))} did not return in an earlier test (see its finding)")
-    if run.config.quick and ops and "*" not in ops and ops <= {f.op for f in run.findings.findings}:
+    if (run.config.quick and ops and "*" not in ops and ops <= {f.op for f in run.findings.findings}
+            and is_hypothesis_test(getattr(item, "obj", None))):  # (one-shot checks of another cause still run)
         pytest.skip(f"{', '.join(sorted(ops))} has a finding already (a quick verdict looks no further at it)")
     for marker in item.iter_markers("needs"):
         reason = _lacking(run.engine, marker)

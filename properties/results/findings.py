@@ -33,11 +33,13 @@ from typing import Any
 
 from properties.core.watchdog import Hung, time_limit
 from properties.diagnosis.causes import KINDS, Cause, kind_rank, severity_rank
-from properties.diagnosis.probes import Probe, run_probe
+from properties.diagnosis.probes import Probe, cause_from, run_probe
 from reference.ops import REGISTRY
 
-SCAN = (0.0, 1e-300, 1e-200, 1e-100, 1e-30, 1e-15, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0,
-        20.0, 40.0, 60.0, 100.0, 300.0, 360.0, 700.0, 712.0, 746.0, 800.0, 1e4, 1e8, 1e15, 1e30, 1e100, 1e300)
+SCAN = (0.0, 5e-324, 1e-310, 1e-300, 1e-250, 1e-200, 1e-160, 1e-150, 1e-100, 1e-50, 1e-30, 1e-20, 1e-15, 1e-12,
+        *(10.0 ** -k for k in range(10, 0, -1)), 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0, 100.0, 300.0, 360.0,
+        700.0, 712.0, 746.0, 800.0, *(10.0 ** k for k in range(3, 11)), 1e12, 1e15, 1e20, 1e30, 1e50, 1e100,
+        1e150, 1e155, 1e200, 1e250, 1e300)  # where() scans an op at these points and their negatives
 
 
 ORDINARY_DECADES = 10.0  # operands within 1e-10 to 1e10 in magnitude (or 0) are ordinary
@@ -50,10 +52,11 @@ def remoteness(operands: tuple) -> float:
 
 def finding_key(cause: Cause) -> tuple:
     """One finding per op (a formula wrong at small x that also overflows at large x is one bug),
-    per graph kind for the graph, and apart for a kind that stands apart (a missing operator)."""
+    per graph kind and exception for the graph (a recursion is not a wrong sum of uses), and apart
+    for a kind that stands apart (a missing operator, a backward that assigns)."""
     if KINDS[cause.kind].apart:
         return (cause.op, cause.kind)
-    return (cause.op,) if cause.op is not None else (None, cause.kind)
+    return (cause.op,) if cause.op is not None else (None, cause.kind, cause.error)
 
 
 @dataclass
@@ -102,7 +105,9 @@ class Finding:
 
     @property
     def relative_error(self) -> float:
-        return max(c.relative_error for c in self.instances)
+        """The worst relative error of its wrong results (a crash or a missing operator has none)."""
+        return max((c.relative_error for c in self.instances
+                    if c.kind not in ("crash", "unsupported") and c.error is None), default=math.inf)
 
     @property
     def consequences(self) -> list[str]:
@@ -142,7 +147,9 @@ class Findings:
 
     @property
     def findings(self) -> list[Finding]:
-        return list(self.by_key.values())
+        """The worst first (crashes, then wrong results, imprecise ones, missing operators), each
+        severity in the order found: the order of the summary and of the JSON."""
+        return sorted(self.by_key.values(), key=lambda f: severity_rank(f.severity))
 
     def __bool__(self) -> bool:
         return bool(self.by_key) or bool(self.unexplained)
@@ -168,7 +175,7 @@ class Findings:
 
     def lines(self, engine_name: str, failed_tests: int) -> list[str]:
         """The terminal summary: one block per finding, the worst first."""
-        findings = sorted(self.findings, key=lambda f: severity_rank(f.severity))
+        findings = self.findings
         explained = sum(len(f.tests) for f in findings)
         out = [f"engine: {engine_name}"]
         if self.unverified:
@@ -180,10 +187,8 @@ class Findings:
             head += f" explain {explained} of {failed_tests} failing test(s)"
         out.append(head + ":")
         for n, f in enumerate(findings, 1):
-            error = f.relative_error
-            shown = f"worst relative error {error:.2g}" if math.isfinite(error) else "no finite result"
-            out += ["", f"[{n}] {f.op or '(engine)'} | {' + '.join(f.kinds)} | {f.severity} | {shown}"
-                        + (f" | shows at {f.where}" if f.where else ""),
+            out += ["", " | ".join([f"[{n}] {f.op or '(engine)'}", " + ".join(f.kinds), f.severity,
+                                    *_measure(f), *([f"shows at {f.where}"] if f.where else [])]),
                     f"    {f.cause.summary}"]
             if f.consequences:
                 out.append(f"    also fails through it: {', '.join(f.consequences)}")
@@ -210,6 +215,19 @@ def finding_line(finding: dict) -> str:
     return (f"[{severity}] " if severity else "") + finding["summary"] + also
 
 
+def _measure(finding: Finding) -> list[str]:
+    """How far off the finding's results are, where a number says it: not for a crash or a missing
+    operator alone; an infinite relative error is a wrong result where the truth is 0, or a
+    non-finite one."""
+    if finding.severity == "unsupported":
+        return ["reported, not failing (--strict-ops fails it)"]
+    error = finding.relative_error
+    if math.isfinite(error):
+        return [f"worst relative error {error:.2g}"]
+    raised = all(c.kind in ("crash", "unsupported") or c.error is not None for c in finding.instances)
+    return [] if raised else ["relative error inf"]
+
+
 def where(finding: Finding, engine) -> str:
     """Where on the real line the finding's op fails, from a scan of its operand (one-operand ops),
     else the operands it was seen at."""
@@ -219,16 +237,21 @@ def where(finding: Finding, engine) -> str:
         return ""
     spec = REGISTRY[cause.op]
     described = "; ".join(", ".join(f"{v:.3g}" for v in ops) for ops in seen[:3])
-    if spec.arity != 1:
+    param = cause.param if cause.param is not None or not spec.has_param else spec.default_param
+    if spec.arity != 1 or (spec.has_param and param is None):
         return f"operands {described}" if described else ""
-    domain = spec.operand_domains(cause.param)[0]
+    domain = spec.operand_domains(param)[0]
     points = sorted({s * x for x in SCAN for s in (1.0, -1.0)} | {c.operands[0] for c in finding.instances if c.operands})
     points = [x for x in points if domain.contains(x)]
-    failing = []
-    for x in points:
-        outcome = run_probe(engine, Probe(cause.op, (x,), cause.param), value=cause.kind != "derivative",
-                            gradient=cause.kind != "forward")
+    failing, crashes = [], []
+    for x in points:  # every kind at each point: a formula that is imprecise here may raise further out
+        outcome = run_probe(engine, Probe(cause.op, (x,), param))
         failing.append(outcome.failed)
+        if outcome.kind == "crash":
+            crashes.append(outcome)
+    if crashes and "crash" not in finding.kinds:  # the crash nearest ordinary numbers joins the finding
+        nearest = min(crashes, key=lambda o: remoteness(o.probe.operands))
+        finding.instances.append(cause_from(engine, nearest))
     if not any(failing):
         return f"x = {described}" if described else ""
     return _runs(points, failing)

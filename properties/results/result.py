@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from properties.results.findings import Finding, Findings
 
@@ -18,10 +18,12 @@ class Result:
     shape: str = ""  # how the engine's values were reached
     stopped: str | None = None  # why the run stopped before its last test, if it did
     seconds: float = 0.0
+    strict_ops: bool = False  # a missing operator fails the run (else it is reported, and passes)
+    deselected_ops: list[str] = field(default_factory=list)  # ops the engine has that ops= left out
 
     @property
     def findings(self) -> list[Finding]:
-        """One per root cause, in the order they were found."""
+        """One per root cause, the worst first (the order of the summary and the JSON)."""
         return self.record.findings
 
     @property
@@ -35,9 +37,15 @@ class Result:
         return list(self.record.unverified)
 
     @property
+    def failing(self) -> list[Finding]:
+        """The findings that fail the run: all but missing operators, unless ``strict_ops``."""
+        return [f for f in self.findings if self.strict_ops or f.kind != "unsupported"]
+
+    @property
     def ok(self) -> bool:
-        """The run finished with no finding, nothing unexplained and nothing unverified."""
-        return self.exit_code in (0, 1) and not self.record and not self.record.unverified
+        """The run finished with no failing finding, nothing unexplained and nothing unverified."""
+        return (self.exit_code in (0, 1) and not self.failing and not self.record.unexplained
+                and not self.record.unverified)
 
     def lines(self) -> list[str]:
         """The terminal summary of the findings."""

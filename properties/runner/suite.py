@@ -37,8 +37,8 @@ def run(engine: Any, *, aliases: Mapping[str, str] | Iterable[str] | None = None
         ops: Iterable[str] | None = None, value_attr: str | None = None, grad_attr: str | None = None,
         backward: str | None = None, adapter: Any = None, findings: str | os.PathLike | None = None,
         corpus: Iterable[str | os.PathLike] = (), seconds: float | None = None, hang_seconds: float | None = None,
-        progress: Callable[[int, int, int], None] | None = None, quick: bool = False, quiet: bool = True,
-        pytest_args: Iterable[str] = (), root: str | os.PathLike = ".") -> Result:
+        progress: Callable[[int, int, int], None] | None = None, quick: bool = False, strict_ops: bool = False,
+        quiet: bool = True, pytest_args: Iterable[str] = (), root: str | os.PathLike = ".") -> Result:
     """Run the suite on ``engine`` (a class, or ``"MODULE:ATTR"``) and return its verdict.
 
     ``aliases`` ({registry op: method}), ``not_ops``, ``ops_modules``, ``profile`` (a hypothesis
@@ -49,8 +49,9 @@ def run(engine: Any, *, aliases: Mapping[str, str] | Iterable[str] | None = None
     cannot find it; ``seconds`` is the run's budget (the tests not started by then are not run),
     ``hang_seconds`` the time limit of one test (past it, the engine hangs: a finding);
     ``progress(done, total, failing)`` is called after each test; ``quick`` skips the tests left
-    for an op once it has a finding (a verdict in seconds; the default runs them all); ``[tool.gradproof]`` in ``root``'s pyproject.toml and the environment fill
-    in the rest.  ``quiet`` keeps pytest's output to itself; ``pytest_args`` go to pytest as they
+    for an op once it has a finding (a verdict in seconds; the default runs them all); ``strict_ops``
+    makes a missing operator fail the run; ``[tool.gradproof]`` in ``root``'s pyproject.toml and the
+    environment fill in the rest.  ``quiet`` keeps pytest's output to itself; ``pytest_args`` go to pytest as they
     are (``-k``, ``-x``, ``-m``).  Raises :class:`properties.core.config.ConfigError` for a
     setting that cannot be used.
     """
@@ -58,7 +59,8 @@ def run(engine: Any, *, aliases: Mapping[str, str] | Iterable[str] | None = None
                "profile": profile, "op": op, "findings": None if findings is None else str(findings),
                "corpus": tuple(str(c) for c in corpus), "ops": None if ops is None else tuple(ops),
                "value_attr": value_attr, "grad_attr": grad_attr, "backward": backward, "adapter": adapter,
-               "seconds": seconds, "hang_seconds": hang_seconds, "quick": quick}
+               "seconds": seconds, "hang_seconds": hang_seconds, "quick": quick,
+               "strict_ops": strict_ops}
     return run_config(resolve(options, root=root), quiet=quiet, pytest_args=pytest_args, progress=progress)
 
 
@@ -80,7 +82,7 @@ def run_config(config: Config, *, quiet: bool = True, pytest_args: Iterable[str]
     done = request.run
     return Result(done.engine.name, done.findings, done.engine.ops, done.engine.missing_ops, int(exit_code),
                   done.findings.to_json(done.engine), done.engine.adapter.describe(), done.stopped,
-                  time.monotonic() - done.started)
+                  time.monotonic() - done.started, config.strict_ops, done.engine.deselected_ops)
 
 
 @contextlib.contextmanager
