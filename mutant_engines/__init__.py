@@ -71,6 +71,12 @@ def _names(cause: tuple, finding: dict) -> bool:
     return finding["op"] == op and (finding.get("kinds") or [finding["kind"]])[0] in kinds
 
 
+def causes_found(blame, findings: list[dict]) -> tuple[int, int]:
+    """How many of ``blame``'s causes (one, or a list of several bugs) a finding names, of how many."""
+    causes = blame if isinstance(blame, list) else [blame]
+    return sum(any(_names(c, f) for f in findings) for c in causes), len(causes)
+
+
 def blamed_right(blame, findings: list[dict]) -> bool:
     """Every finding names a mutated op (None: the graph) with an expected kind, and every cause of
     ``blame`` (one, or a list of several bugs) is named by a finding: all causes found, nothing else."""

@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutant_engines import blamed_right, load, names
+from mutant_engines import blamed_right, causes_found, load, names
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTROL = "engine:Value"  # the correct engine, the suite's default
@@ -89,6 +89,18 @@ class Outcome:
         if self.unexplained:
             shown.append(f"+{len(self.unexplained)} unexplained")
         return ", ".join(shown) or "nothing"
+
+    @property
+    def causes(self) -> str:
+        """``found/declared``: how many of its bugs the findings name (a mutant may have several)."""
+        if self.findings is None or self.name in CONTROLS:
+            return "-"
+        return "{}/{}".format(*causes_found(self.blame, self.findings))
+
+    @property
+    def all_causes_found(self) -> bool:
+        found, declared = self.causes.partition("/")[::2]
+        return found == declared != ""
 
     @property
     def right(self) -> bool:
@@ -159,8 +171,10 @@ def compare_alternatives(outcome: Outcome, engine: str) -> None:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    header = ("mutant", "category", "killed", "seconds", "blamed", "right", "fixed points", "gradcheck", "caught by")
-    rows = [(o.name, o.category, o.verdict, f"{o.seconds:.1f}", o.blamed, "yes" if o.right else "NO", o.fixed_points,
+    header = ("mutant", "category", "killed", "seconds", "blamed", "causes", "right", "fixed points", "gradcheck",
+              "caught by")
+    rows = [(o.name, o.category, o.verdict, f"{o.seconds:.1f}", o.blamed, o.causes, "yes" if o.right else "NO",
+             o.fixed_points,
              o.gradcheck, o.caught_by) for o in outcomes]
     last = len(header) - 1
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(last)]
@@ -176,10 +190,11 @@ def table(outcomes: list[Outcome]) -> str:
 def category_summary(outcomes: list[Outcome], markdown: bool = False) -> str:
     """Per kind of bug: how many mutants, and how many the suite and each alternative catch (as
     Markdown for docs/results.md, whose table is never edited by hand)."""
-    header = ("category", "mutants", "suite", "blamed right", "fixed points", "gradcheck")
+    header = ("category", "mutants", "suite", "all causes found", "blamed right", "fixed points", "gradcheck")
 
     def counts(label: str, group: list[Outcome]) -> tuple[str, ...]:
-        return (label, str(len(group)), str(sum(o.killed for o in group)), str(sum(o.right for o in group)),
+        return (label, str(len(group)), str(sum(o.killed for o in group)),
+                str(sum(o.all_causes_found or o.name in CONTROLS for o in group)), str(sum(o.right for o in group)),
                 str(sum(o.fixed_points == "caught" for o in group)), str(sum(o.gradcheck == "caught" for o in group)))
 
     categories = dict.fromkeys(o.category for o in outcomes)

@@ -15,10 +15,19 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from properties.core.checks import (
-    SAFETY, CheckFailure, Mismatch, Skip, check_forward, check_gradient, check_torch, judge_example, oracles,
+    SAFETY,
+    CheckFailure,
+    Mismatch,
+    Skip,
+    check_forward,
+    check_gradient,
+    check_torch,
+    judge_example,
+    oracles,
 )
 from properties.core.reproducers import Reproducer, recursion
 from properties.core.session import active
+from properties.diagnosis.hangs import exponential_backward
 from properties.strategies import cases
 from properties.values import floats_in
 from reference.backends import EngineRaised
@@ -110,6 +119,20 @@ def fans(draw) -> Case:
 def test_a_node_used_many_times_gets_the_sum_of_its_uses(engine, case):
     """v = op(x) used k times: d/dx sums k contributions through v, each counted once."""
     judge_example(case, engine, check_gradient, check_torch)
+
+
+@pytest.mark.needs("add")
+def test_backward_visits_a_shared_node_once(engine):
+    """y = y + y, 8 and then 16 times: a backward that walks each path to a shared node (its visited
+    check after the recursion into it, not before) is right, and 256 times slower at 16 levels;
+    at 40 it never returns.  (A complexity check with a margin of 2**8: a linear backward takes
+    microseconds at both depths.)"""
+    cause = exponential_backward(engine)
+    if cause is not None:
+        failure = CheckFailure(f"shared nodes FAILED: {cause.summary}\n\nReproducer:\n{cause.reproducer}",
+                               label="shared nodes", engine=engine)
+        failure.cause = cause
+        raise failure
 
 
 @pytest.mark.needs("add")

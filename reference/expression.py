@@ -140,17 +140,20 @@ class Expression:
 
     # ----- source -----
 
-    def source(self, name: str = "f", templates: Mapping[str, str] | None = None) -> str:
+    def source(self, name: str = "f", templates: Mapping[str, str] | None = None,
+               constant: Callable[[float], str] | None = None) -> str:
         """The expression as a Python function; shared subexpressions get their own variable.
-        ``templates`` spells ops the engine's way (``{"log": "{0}.ln()"}`` prints ``x0.ln()``)."""
+        ``templates`` spells ops the engine's way (``{"log": "{0}.ln()"}`` prints ``x0.ln()``);
+        ``constant`` spells a constant operand (``Value(3.0)`` for an engine that takes no numbers)."""
         params = ", ".join(f"x{k}" for k in range(self.n_inputs))
-        return "\n".join([f"def {name}({params}):", *self._render(templates or {})[0]])
+        return "\n".join([f"def {name}({params}):", *self._render(templates or {}, constant)[0]])
 
     @cached_property
     def _creation_order(self) -> list[int]:
         return self._render({})[1]
 
-    def _render(self, templates: Mapping[str, str]) -> tuple[list[str], list[int]]:
+    def _render(self, templates: Mapping[str, str],
+                constant: Callable[[float], str] | None = None) -> tuple[list[str], list[int]]:
         """The body of :meth:`source`, and the op nodes in the order that running it creates them.
 
         Calling the expression creates its nodes in that same order, so that the source is a
@@ -181,7 +184,7 @@ class Expression:
                 text[i], atomic[i] = f"x{node.input}", True
                 continue
             if node.op is None:
-                text[i], atomic[i] = _number(node.const), True
+                text[i], atomic[i] = (_number(node.const) if constant is None else constant(node.const)), True
                 continue
             spec = REGISTRY[node.op]
             operands = [text[a] if atomic[a] else f"({text[a]})" for a in node.args]
@@ -341,7 +344,7 @@ class Function:
         the float an engine's value holds."""
         return self.fn(*inputs, apply=dispatch(calls or {}, lift), number=number or number_of)
 
-    def source(self, name: str = "f", templates: Mapping[str, str] | None = None) -> str:
+    def source(self, name: str = "f", templates: Mapping[str, str] | None = None, constant: Any = None) -> str:
         return respell(self.text, templates or {})
 
 

@@ -36,13 +36,15 @@ def test_the_runner_summarizes_each_category_and_all():
                 Outcome("c", "tiny-only", "yes", 4.0, "t2", findings=right, unexplained=[], blame=("exp", "forward"),
                         fixed_points="missed", gradcheck="caught")]
     rows = [line.split() for line in category_summary(outcomes).splitlines()[2:]]
-    assert rows == [["zero-only", "2", "1", "1", "1", "0"], ["tiny-only", "1", "1", "0", "0", "1"],
-                    ["all", "3", "2", "1", "1", "1"]]
+    assert rows == [["zero-only", "2", "1", "1", "1", "1", "0"], ["tiny-only", "1", "1", "0", "0", "0", "1"],
+                    ["all", "3", "2", "1", "1", "1", "1"]]
     markdown = category_summary(outcomes, markdown=True).splitlines()
-    assert markdown[0] == "| category | mutants | suite | blamed right | fixed points | gradcheck |"
-    assert markdown[2] == "| zero-only | 2 | 1 | 1 | 1 | 0 |" and markdown[-1] == "| **all** | **3** | **2** | **1** | **1** | **1** |"
+    assert markdown[0] == "| category | mutants | suite | all causes found | blamed right | fixed points | gradcheck |"
+    assert markdown[2] == "| zero-only | 2 | 1 | 1 | 1 | 1 | 0 |"
+    assert markdown[-1] == "| **all** | **3** | **2** | **1** | **1** | **1** | **1** |"
+    assert [o.causes for o in outcomes] == ["1/1", "0/1", "0/1"]
     lines = table(outcomes).splitlines()
     assert lines[0].split()[:4] == ["mutant", "category", "killed", "seconds"] and len(lines) == 2 + len(outcomes)
-    assert lines[2].split()[:6] == ["a", "zero-only", "yes", "3.0", "sin/forward", "yes"]
-    assert lines[3].split() == ["b", "zero-only", "NO", "9.0", "nothing", "NO", "missed", "missed", "-"]
-    assert lines[4].split()[4:6] == ["sin/forward", "NO"]  # c's bug is in exp: blamed wrong
+    assert lines[2].split()[:7] == ["a", "zero-only", "yes", "3.0", "sin/forward", "1/1", "yes"]
+    assert lines[3].split() == ["b", "zero-only", "NO", "9.0", "nothing", "0/1", "NO", "missed", "missed", "-"]
+    assert lines[4].split()[4:7] == ["sin/forward", "0/1", "NO"]  # c's bug is in exp: blamed wrong

@@ -82,9 +82,38 @@ def test_the_summary_ends_with_each_finding_in_one_line():
                            summary="tanh, forward value: tanh(1e-100) returned 0.0", operands=(1e-100,)), test)
     findings.add(_cause("derivative", (1.7976931348623157e308, 1.7976931348623157e308)), "t1")
     lines = findings.lines("m:Value", 5)
-    assert lines[-3:] == ["in short:", "[1] [crash] truediv, crash at (1e-200, 1e-160) (also its derivative)",
-                          "[2] [wrong] tanh, forward value: tanh(1e-100) returned 0.0"]
+    assert lines[-3:] == ["in short:",
+                          "[1] [crash, extreme inputs] truediv, crash at (1e-200, 1e-160) (also its derivative)",
+                          "[2] [wrong, extreme inputs] tanh, forward value: tanh(1e-100) returned 0.0"]
     assert "    explains: t2, t3, t4, ... and 1 more" in lines
+
+
+def test_the_findings_a_user_will_meet_come_first_whatever_their_severity():
+    """micrograd: a crash of x / y at y = 1e-200 is worse than a wrong log(1), but no training run
+    meets it: the ordinary finding leads, under a heading that says so, and each extreme one says
+    the input nearest ordinary numbers that shows it."""
+    findings = Findings()
+    findings.add(_cause("crash", (1.0, 1e-200), "crash"), "t1")
+    findings.add(_cause("crash", (1.0, 1e-160), "crash"), "t2")
+    log = Cause(op="log", kind="forward", severity="imprecise", reproducer="r", relative_error=1e-8,
+                summary="log, forward value: log(1.0) returned -1e-08, true 0", operands=(1.0,))
+    findings.add(log, "t3")
+    findings.add(Cause(op="exp", kind="forward", severity="wrong", reproducer="r", relative_error=1.0,
+                       summary="exp, forward value: exp(20.0) returned 0", operands=(20.0,)), "t4")  # result 4.9e8
+    findings.add(Cause(op=None, kind="crash", severity="crash", reproducer="r", error="RecursionError",
+                       summary="backward recursed", phase="backward"), "t5")
+    assert [(f.op, f.met_at) for f in findings.findings] == [
+        (None, "ordinary"), ("log", "ordinary"), ("truediv", "extreme"), ("exp", "extreme")]
+    lines = findings.lines("m:Value", 5)
+    ordinary, extreme = (next(i for i, line in enumerate(lines) if line.startswith(f"== met {w}"))
+                         for w in ("at ordinary", "only at extreme"))
+    assert ordinary < lines.index("    log, forward value: log(1.0) returned -1e-08, true 0") < extreme
+    assert "    first met at (1, 1e-160) (the input nearest ordinary numbers that shows it)" in lines[extreme:]
+    assert [f["met_at"] for f in findings.to_json(_Engine())["findings"]] == ["ordinary"] * 2 + ["extreme"] * 2
+
+
+class _Engine:
+    name, ops, aliases = "m:Value", ["log"], {}
 
 
 def test_the_scan_of_where_an_op_fails_finds_a_crash_the_examples_missed():

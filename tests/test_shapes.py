@@ -12,6 +12,8 @@ import pytest
 from correct_engines import MiniScalar, Node, Strict, Tensor0d
 from properties import Adapter, run
 from properties.core.engine_under_test import EngineSpecError, engine_of
+from reference.expression import Expression
+from reference.expression import Node as ExpressionNode
 
 # enough of the suite to see each shape reached everywhere: each op alone, random expressions,
 # the gate, the accumulation check; quick (10 examples, no shrinking)
@@ -182,3 +184,17 @@ def test_an_adapter_of_ones_own_reaches_the_engine_and_its_reproducers_call_it()
     assert "x0 = adapter.leaf(0.0)" in reproducer and "adapter.backward(out)" in reproducer, reproducer
     with pytest.raises(AssertionError):
         exec(compile(reproducer, "repro.py", "exec"), {})
+
+
+def test_an_engine_that_takes_no_numbers_has_its_constants_lifted_in_every_reproducer():
+    """Strict's ops take values only: a reproducer writes its constants as values, so that it runs;
+    and it has no reflected ops (2 + x is the engine's design, not a missing operator)."""
+    from properties.diagnosis.probes import Probe, reproducer
+
+    engine = engine_of(Strict)
+    expression = Expression(1, (ExpressionNode(input=0), ExpressionNode(const=0.5), ExpressionNode(op="mul", args=(0, 1))))
+    assert engine.source(expression) == "def f(x0):\n    return x0 * Value(0.5)"  # imported as Value
+    text = reproducer(engine, Probe("add", (1.5,), constant=3.0), None)
+    assert "out = x0 + Value(3.0)" in text
+    exec(compile(text, "repro.py", "exec"), {})  # it runs
+    assert not {"radd", "rsub", "rmul", "rtruediv", "rpow"} & set(engine.ops)

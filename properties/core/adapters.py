@@ -217,8 +217,9 @@ def detect(value_type: type, *, value: str | None = None, grad: str | None = Non
     readable = [v for v in values if _reads(a, v) is not None]
     found_value = next((v for v in readable if _reads(a, v) == PROBE[0]), readable[0] if readable else None)
     if found_value is None:
+        held = ", ".join(f".{k} ({type(v).__name__})" for k, v in sorted(_attributes(a).items())[:8]) or "none"
         raise ShapeError(f"{name}: no number found on {name}({PROBE[0]}): tried " + ", ".join(_spelled(v) for v in values)
-                         + " (pass --value-attr NAME, or an adapter: --adapter MODULE:CLASS)")
+                         + f"; its attributes: {held} (pass --value-attr NAME, or an adapter: --adapter MODULE:CLASS)")
     grads = [grad] if grad else list(GRADIENTS)
     backwards = [backward] if backward else list(BACKWARDS)
     fits, tried = [], []  # (right numbers?, backward, seed, grad, keeps intermediate)
@@ -250,6 +251,16 @@ def detect(value_type: type, *, value: str | None = None, grad: str | None = Non
         "as " + ", ".join(f".{b}()" for b in backwards) + " (with and without a seed of 1.0), gradient as "
         + ", ".join(f".{g}" for g in grads) + (f"; {'; '.join(tried[:4])}" if tried else "")
         + " (pass --grad-attr NAME and --backward NAME, or an adapter: --adapter MODULE:CLASS)")
+
+
+def _attributes(obj: Any) -> dict[str, Any]:
+    """The public data attributes an instance holds (its __dict__ and __slots__)."""
+    out = {k: v for k, v in getattr(obj, "__dict__", {}).items() if not k.startswith("_")}
+    for cls in type(obj).__mro__:
+        for k in getattr(cls, "__slots__", ()):
+            if not k.startswith("_") and hasattr(obj, k):
+                out.setdefault(k, getattr(obj, k))
+    return out
 
 
 def _spelled(v: str) -> str:

@@ -175,10 +175,16 @@ class EngineUnderTest:
         """What makes a plain-number operand a value, for an engine whose ops take none; else None."""
         return None if self.adapter.numbers else self.adapter.constant
 
+    def constant_source(self, c: float) -> str:
+        """A constant operand as source: ``3.0``, or ``Value(3.0)`` for an engine whose ops take no numbers."""
+        return repr(c) if self.adapter.numbers else self.adapter.leaf_source(repr(c))
+
     def source(self, expression: Any, name: str = "f") -> str:
-        """Python source of ``expression`` as this engine's users would write it (aliases applied)."""
+        """Python source of ``expression`` as this engine's users would write it (aliases applied,
+        constants lifted where its ops take no plain numbers)."""
         try:
-            return expression.source(name, templates=self.templates)
+            return expression.source(name, templates=self.templates,
+                                     constant=None if self.adapter.numbers else self.constant_source)
         except TypeError:  # a Function: its text is fixed
             return expression.source(name)
 

@@ -54,7 +54,7 @@ class TwoRoots:
         return abs(self.got - self.expected) / abs(self.expected) if self.expected else math.inf
 
     def call(self, engine: EngineUnderTest) -> str:
-        return Probe(self.op, self.operands, self.param).call_text(engine.templates)
+        return Probe(self.op, self.operands, self.param).call_text(engine.templates, engine.constant_source)
 
     def summary(self, engine: EngineUnderTest) -> str:
         how = ("it holds this op's contribution alone" if math.isclose(self.got, self.alone, rel_tol=TOLERANCE)
@@ -67,7 +67,7 @@ class TwoRoots:
     def reproducer(self, engine: EngineUnderTest) -> str:
         ref = engine.templates.get(self.reference) or REGISTRY[self.reference].source
         a = engine.adapter
-        constant = repr(self.constant) if a.numbers else a.leaf_source(repr(self.constant))
+        constant = engine.constant_source(self.constant)
         return Reproducer(engine).leaves(self.operands).line(
             a.backward_source(f"({ref.format('x0', constant)})"),
             f"print({a.gradient_source('x0')})  # {self.held!r}: one use so far",

@@ -104,7 +104,7 @@ class Diagnosis(SumOfUses):
             seeded = None
         how = ("the root's own gradient is not set to 1 (backward has no seed)" if seeded in (None, 0.0)
                else "the root's gradient is 1, but no op's backward runs")
-        call = engine.source_of(op, "x0", repr(c) if engine.adapter.numbers else engine.adapter.leaf_source(repr(c)))
+        call = engine.source_of(op, "x0", engine.constant_source(c))
         r = one_op(engine, (1.5,), call)
         r.expect("d out / d x0", r.grad("x0"), 2.0 if op == "mul" else 1.0, 0.0)
         return Cause(op=None, kind="traversal", severity="wrong", reproducer=r.text(), operands=(1.5,),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from properties.core.checks import (
     Mismatch, Oracles, Skip, forward_mismatches, gradient_mismatches, oracles, torch_mismatches,
@@ -57,11 +57,11 @@ class Probe:
             nodes.append(Node(op="mul", args=(len(nodes) - 1, n)))
         return Case(Expression(len(inputs), tuple(nodes)), tuple(inputs))
 
-    def call_text(self, templates: dict[str, str]) -> str:
-        """The op as source: ``x0.tanh()``, ``x0 * x0``, ``x0 + 3.0``."""
+    def call_text(self, templates: dict[str, str], constant: Callable[[float], str] = repr) -> str:
+        """The op as source: ``x0.tanh()``, ``x0 * x0``, ``x0 + 3.0`` (``constant`` spells the 3.0)."""
         names = ["x0", "x0"] if self.same else [f"x{k}" for k in range(len(self.operands))]
         if self.spec.arity == 2 and self.constant is not None and not self.same:
-            names = ["x0", repr(self.constant)]
+            names = ["x0", constant(self.constant)]
         param = "" if self.param is None else repr(self.param)
         return self.spec.render(names[: self.spec.arity], param, templates.get(self.op))
 
@@ -128,7 +128,7 @@ def _run_probe(engine: EngineUnderTest, probe: Probe, value: bool, gradient: boo
 
 def reproducer(engine: EngineUnderTest, probe: Probe, o: Oracles | None) -> str:
     """The probe as a script: its leaves, the op, backward, and the truth beside each result."""
-    r = one_op(engine, probe.operands, probe.call_text(engine.templates), probe.upstream)
+    r = one_op(engine, probe.operands, probe.call_text(engine.templates, engine.constant_source), probe.upstream)
     if o is None:
         return r.text()
     judged = o.error is None

@@ -8,7 +8,7 @@ reproducer.  ``pytest --findings=PATH`` writes the same as JSON::
     {"engine": "mypkg.engine:Value",
      "findings": [{"op": "tanh", "kind": "forward", "kinds": ["forward", "crash"], "severity": "wrong",
                    "summary": "tanh, forward value: tanh(1e-100) returned 0.0, true 1e-100, ...",
-                   "relative_error": 1.0, "where": "x from -1e-08 to 1e-08",
+                   "met_at": "extreme", "relative_error": 1.0, "where": "x from -1e-08 to 1e-08",
                    "consequences": [], "tests": ["properties/test_each_op.py::test_tanh_alone", ...],
                    "reproducer": "from mypkg.engine import Value\\n..."}],
      "unexplained": [{"test": "...", "message": "..."}],
@@ -20,7 +20,11 @@ every op) and for storage; ``kind`` is forward, derivative, crash, traversal,
 accumulation or unsupported (``kinds``: every kind the op showed, e.g. a formula
 wrong near 0 that also overflows beyond 355: one finding); ``severity`` is crash,
 wrong (relative error above 1e-3 or the wrong sign), imprecise (beyond the
-derived bound, below that) or unsupported.  A passing run writes an empty list.
+derived bound, below that) or unsupported.  ``met_at`` is "ordinary" when the
+finding shows at operands and a result within 1e-8 to 1e8 in magnitude (or 0),
+or on any graph (the traversal, a recursion at 1,100 nodes): a bug a user will
+meet; else "extreme".  Findings come ordinary first, then by severity.  A
+passing run writes an empty list.
 """
 
 from __future__ import annotations
@@ -42,12 +46,41 @@ SCAN = (0.0, 5e-324, 1e-310, 1e-300, 1e-250, 1e-200, 1e-160, 1e-150, 1e-100, 1e-
         1e150, 1e155, 1e200, 1e250, 1e300)  # where() scans an op at these points and their negatives
 
 
-ORDINARY_DECADES = 10.0  # operands within 1e-10 to 1e10 in magnitude (or 0) are ordinary
+ORDINARY_MAGNITUDES = (1e-8, 1e8)  # operands and results this large in magnitude (or exactly 0) are ordinary
+MET_AT = ("ordinary", "extreme")  # where a user meets a finding: the summary's groups, in this order
 
 
 def remoteness(operands: tuple) -> float:
     """How far the operands are from ordinary numbers: the largest |log10 |x|| (0 counts as ordinary)."""
-    return max((abs(math.log10(abs(v))) for v in operands if v and math.isfinite(v)), default=0.0)
+    return max((abs(math.log10(abs(v))) if math.isfinite(v) else math.inf for v in operands if v), default=0.0)
+
+
+def ordinary(numbers: tuple) -> bool:
+    """Are these numbers a training run would meet: 0, or within 1e-8 to 1e8 in magnitude?"""
+    lo, hi = ORDINARY_MAGNITUDES
+    return all(v == 0 or lo <= abs(v) <= hi for v in numbers)
+
+
+def op_result(op: str, operands: tuple, param: Any = None) -> float | None:
+    """The op's true result at ``operands`` (to float64, inf where it overflows), None where undefined."""
+    import mpmath
+
+    spec = REGISTRY[op]
+    try:
+        with mpmath.workdps(30):
+            value = spec.mp(mpmath.mp, *map(mpmath.mpf, operands), *(() if param is None else (param,)))
+            return float(value.real if isinstance(value, mpmath.mpc) else value)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, ArithmeticError):
+        return None
+
+
+def met_at_ordinary(op: str | None, operands: tuple, param: Any = None) -> bool:
+    """Does a failure of ``op`` at ``operands`` show at ordinary inputs: its operands and its result
+    ordinary (a graph-wide failure, at no op's operands, always is: it shows on any graph)?"""
+    if op is None or not operands:
+        return True
+    result = op_result(op, operands, param)
+    return ordinary(operands) and (result is None or ordinary((result,)))
 
 
 def finding_key(cause: Cause) -> tuple:
@@ -65,6 +98,7 @@ class Finding:
     tests: list[str] = field(default_factory=list)
     instances: list[Cause] = field(default_factory=list)
     where: str = ""
+    scanned: list[tuple] = field(default_factory=list)  # the operands where() saw it fail at
 
     @property
     def cause(self) -> Cause:
@@ -74,7 +108,7 @@ class Finding:
         computing ``x / c`` everywhere before its crash at c = 0); among far ones the least far
         (x / y crashing at y = 1e-160 before a lost subnormal gradient at y = 1.8e308)."""
         def rank(c: Cause) -> tuple:
-            far = remoteness(c.operands) > ORDINARY_DECADES
+            far = not ordinary(c.operands)
             return (c.severity == "imprecise", far, 0 if far else kind_rank(c.kind), remoteness(c.operands),
                     kind_rank(c.kind))
         return min(self.instances or [self.first], key=rank)
@@ -82,6 +116,21 @@ class Finding:
     @property
     def op(self) -> str | None:
         return self.first.op
+
+    @property
+    def met_at(self) -> str:
+        """"ordinary" where a user meets it: at some ordinary operands with an ordinary result (or on
+        any graph: the traversal, a recursion at 1,100 nodes, a missing operator); else "extreme"."""
+        if self.op is None or self.kind in ("unsupported", "accumulation", "traversal"):
+            return "ordinary"
+        seen = [(c.operands, c.param) for c in self.instances] + [(ops, self.cause.param) for ops in self.scanned]
+        return "ordinary" if any(met_at_ordinary(self.op, ops, param) for ops, param in seen) else "extreme"
+
+    @property
+    def nearest(self) -> tuple:
+        """The least extreme operands it was seen failing at (the input a user would meet first)."""
+        seen = [c.operands for c in self.instances if c.operands] + self.scanned
+        return min(seen, key=lambda ops: (remoteness(ops), ops), default=())
 
     @property
     def summary(self) -> str:
@@ -117,7 +166,7 @@ class Finding:
         error = self.relative_error
         return {
             "op": self.op, "kind": self.kind, "kinds": self.kinds, "severity": self.severity,
-            "summary": self.summary,
+            "summary": self.summary, "met_at": self.met_at,
             "relative_error": error if math.isfinite(error) else None, "where": self.where,
             "consequences": self.consequences, "tests": list(self.tests), "reproducer": self.reproducer,
         }
@@ -147,9 +196,10 @@ class Findings:
 
     @property
     def findings(self) -> list[Finding]:
-        """The worst first (crashes, then wrong results, imprecise ones, missing operators), each
-        severity in the order found: the order of the summary and of the JSON."""
-        return sorted(self.by_key.values(), key=lambda f: severity_rank(f.severity))
+        """Those met at ordinary inputs first, then those met only at extreme ones; in each group the
+        worst first (crashes, then wrong results, imprecise ones, missing operators), each severity
+        in the order found: the order of the summary and of the JSON."""
+        return sorted(self.by_key.values(), key=lambda f: (MET_AT.index(f.met_at), severity_rank(f.severity)))
 
     def __bool__(self) -> bool:
         return bool(self.by_key) or bool(self.unexplained)
@@ -186,10 +236,16 @@ class Findings:
         if failed_tests:
             head += f" explain {explained} of {failed_tests} failing test(s)"
         out.append(head + ":")
+        group = None
         for n, f in enumerate(findings, 1):
+            if f.met_at != group:
+                group = f.met_at
+                out += ["", GROUP_HEADINGS[group]]
             out += ["", " | ".join([f"[{n}] {f.op or '(engine)'}", " + ".join(f.kinds), f.severity,
                                     *_measure(f), *([f"shows at {f.where}"] if f.where else [])]),
                     f"    {f.cause.summary}"]
+            if f.met_at == "extreme" and f.nearest:
+                out.append(f"    first met at {_operands(f.nearest)} (the input nearest ordinary numbers that shows it)")
             if f.consequences:
                 out.append(f"    also fails through it: {', '.join(f.consequences)}")
             tests = f.tests[:3] + ([f"... and {len(f.tests) - 3} more"] if len(f.tests) > 3 else [])
@@ -206,10 +262,23 @@ class Findings:
         return out
 
 
+GROUP_HEADINGS = {
+    "ordinary": "== met at ordinary inputs (operands and results within 1e-8 to 1e8, or 0; any graph): "
+                "the bugs a user will meet ==",
+    "extreme": "== met only at extreme inputs (beyond 1e-8 to 1e8): fix these after the others ==",
+}
+
+
+def _operands(operands: tuple) -> str:
+    return f"x = {operands[0]:.3g}" if len(operands) == 1 else "(" + ", ".join(f"{v:.3g}" for v in operands) + ")"
+
+
 def finding_line(finding: dict) -> str:
     """One line: ``[severity] summary``, and the op's other kinds of failure, which the severity
     may come from (``[crash] softsign, derivative: ... (also a crash)``)."""
     severity = finding.get("severity")
+    if finding.get("met_at") == "extreme":
+        severity = f"{severity}, extreme inputs" if severity else "extreme inputs"
     others = [k for k in finding.get("kinds", []) if k != finding.get("kind")]
     also = f" (also {' and '.join(KINDS[k].phrase if k in KINDS else k for k in others)})" if others else ""
     return (f"[{severity}] " if severity else "") + finding["summary"] + also
@@ -224,8 +293,7 @@ def _measure(finding: Finding) -> list[str]:
     error = finding.relative_error
     if math.isfinite(error):
         return [f"worst relative error {error:.2g}"]
-    raised = all(c.kind in ("crash", "unsupported") or c.error is not None for c in finding.instances)
-    return [] if raised else ["relative error inf"]
+    return [] if finding.severity == "crash" else ["relative error inf"]
 
 
 def where(finding: Finding, engine) -> str:
@@ -247,6 +315,8 @@ def where(finding: Finding, engine) -> str:
     for x in points:  # every kind at each point: a formula that is imprecise here may raise further out
         outcome = run_probe(engine, Probe(cause.op, (x,), param))
         failing.append(outcome.failed)
+        if outcome.failed:
+            finding.scanned.append((x,))
         if outcome.kind == "crash":
             crashes.append(outcome)
     if crashes and "crash" not in finding.kinds:  # the crash nearest ordinary numbers joins the finding
