@@ -32,13 +32,15 @@ def check_parser() -> argparse.ArgumentParser:
     parser.add_argument("target", metavar="TARGET", help="engine.py, engine.py:Value, or mypkg.engine:Value")
     parser.add_argument("--thorough", action="store_true", help="the full CI sample (default: a quick verdict)")
     parser.add_argument("--json", metavar="PATH", help="write the findings as JSON to PATH")
+    parser.add_argument("--report", metavar="PATH", help="write an HTML report (findings, accuracy, plots)")
+    parser.add_argument("--accuracy", action="store_true", help="show each op's worst error in ulps, per regime")
     parser.add_argument("--ops", metavar="OP,OP", help="verify only these registry ops (e.g. tanh,exp)")
     parser.add_argument("--alias", action="append", default=[], metavar="OP=METHOD",
-                        help="registry op OP is your method METHOD, e.g. log=ln (repeatable)")
+                        help="op OP is your METHOD, e.g. log=ln (repeatable)")
     parser.add_argument("--value-attr", metavar="NAME", help="where a value keeps its number (default: probed)")
     parser.add_argument("--grad-attr", metavar="NAME", help="where a value keeps its gradient (default: probed)")
     parser.add_argument("--backward", metavar="NAME", help="the method that runs backward (default: probed)")
-    parser.add_argument("--adapter", metavar="MODULE:CLASS",
+    parser.add_argument("--adapter", metavar="MOD:CLASS",
                         help=f"an adapter for another shape, or: {', '.join(BUILTIN_ADAPTERS)}")
     parser.add_argument("--not-an-op", action="append", default=[], metavar="NAME",
                         help="a public method that is API, not an op (repeatable)")
@@ -95,9 +97,14 @@ def check(argv: list[str]) -> int:
     print("\n".join(result.lines()[1:]))
     print(f"({'thorough' if args.thorough else 'quick'} verdict in {result.seconds:.0f} s"
           + ("" if args.thorough else "; --thorough runs the full CI sample") + ")")
+    if args.accuracy:
+        print("\naccuracy (worst error in ulps, per op and regime):")
+        print("\n".join(result.accuracy.lines()) if result.accuracy else "no one-op case was judged")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(result.json, handle, indent=2)
+    if args.report:
+        print(f"report: {result.report(args.report)}")
     return 0 if result.ok else 1
 
 

@@ -3,6 +3,7 @@ one's own (forks, course repositories: files and folders).
 
     python -m properties.field INPUT ... [--profile ci] [--timeout SECONDS] [--work DIR]
                                          [--find-links DIR --no-index] [--markdown] [--json PATH]
+                                         [--report DIR]
 
 Each INPUT is a list file, an engine file (``engine.py``, ``engine.py:Value``) or a folder (its
 engine file is found: a class with ``backward``).  A list file has one engine per line (``#``
@@ -18,7 +19,9 @@ numpy or graphviz, comes from this project's ``field`` extra) and unpacked in a 
 directory; then the suite runs on each engine in a subprocess, with a time limit (``pytest
 --pyargs properties --engine=... --findings=...``, ``CI=true``).
 Each engine's findings are printed as they come, then one table: engine, version, ops
-verified, and each finding in one line.
+verified, its worst op (the most ulps off, or past its allowance: the accuracy profile), and each
+finding in one line.  ``--report DIR`` writes each engine's HTML report there, and an index page
+that ranks the engines by the findings a user will meet.
 
 Progress goes to stderr.  Exit status: 0 when every engine was run, 1 when one could not be
 downloaded, unpacked or run to a verdict, 2 for a usage error.
@@ -28,13 +31,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+from properties.core.accuracy import worst_op
 from properties.results.findings import finding_line
+from properties.results.report import index_page
 from properties.runner.field_runs import FieldEngine, Report, engine_at, field_report, parse
 
 
@@ -76,7 +82,7 @@ def table(reports: list[Report], markdown: bool = False) -> str:
     rows = []
     for r in reports:
         if r.status != "ran":
-            rows.append((r.engine.name, r.engine.version, "-", f"not run: {r.detail}"))
+            rows.append((r.engine.name, r.engine.version, "-", "-", f"not run: {r.detail}"))
             continue
         lines = [finding_line(f) for f in r.findings] or ["no findings"]
         if r.unverified:
@@ -87,15 +93,16 @@ def table(reports: list[Report], markdown: bool = False) -> str:
         for i, line in enumerate(lines):
             first = i == 0
             rows.append((r.engine.name if first else "", r.engine.version if first else "",
-                         str(len(r.ops)) if first else "", line))
-    header = ("engine", "version", "ops verified", "finding")
+                         str(len(r.ops)) if first else "", (worst_op(r.accuracy) or "-") if first else "", line))
+    header = ("engine", "version", "ops verified", "worst op", "finding")
     if markdown:
         out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
         return "\n".join(out + _folded_reproducers(reports))
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header[:3], widths)) + "  " + header[3]]
-    out += ["  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
+    last = len(header) - 1
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(last)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header[:last], widths)) + "  " + header[last]]
+    out += ["  ".join(cell.ljust(w) for cell, w in zip(row[:last], widths)) + "  " + row[last] for row in rows]
     return "\n".join(out)
 
 
@@ -123,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-index", action="store_true", help="only --find-links, not the package index (offline)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
     parser.add_argument("--json", metavar="PATH", help="write every engine's findings to PATH")
+    parser.add_argument("--report", metavar="DIR", help="write an HTML report per engine to DIR, and an index "
+                                                        "ranking the engines (DIR/index.html)")
     args = parser.parse_args(argv)
     engines = []
     for item in args.inputs:
@@ -145,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(args.work) if args.work else Path(tmp)
         for index, engine in enumerate(engines, 1):
             progress.begin(index, engine)
-            report = field_report(engine, root.resolve(), pip_args, args.profile, args.timeout)
+            page = None if args.report is None else Path(args.report).resolve() / f"{index:02d}-{_slug(engine.name)}.html"
+            report = field_report(engine, root.resolve(), pip_args, args.profile, args.timeout, page)
             progress.end(report)
             reports.append(report)
             for f in report.findings:
@@ -156,12 +166,29 @@ def main(argv: list[str] | None = None) -> int:
     progress.close()
     print()
     print(table(reports, args.markdown))
+    if args.report:
+        index = Path(args.report) / "index.html"
+        index.write_text(index_page([_entry(r, Path(args.report)) for r in reports]), encoding="utf-8")
+        print(f"\nreport: {index}")
     if args.json:
         Path(args.json).write_text(json.dumps([
             {"engine": r.engine.requirement, "value_class": r.target or r.engine.engine, "status": r.status, "detail": r.detail,
              "verified_ops": r.ops, "unverified_ops": r.unverified, "failed_tests": r.failed_tests,
-             "findings": r.findings, "unexplained": r.unexplained} for r in reports], indent=2))
+             "findings": r.findings, "unexplained": r.unexplained, "accuracy": r.accuracy} for r in reports],
+            indent=2))
     return 0 if all(r.status == "ran" for r in reports) else 1
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "engine"
+
+
+def _entry(r: Report, folder: Path) -> dict:
+    """One engine's row of the index page."""
+    met = [f.get("met_at", "ordinary") for f in r.findings if f.get("kind") != "unsupported"]
+    return {"engine": r.engine.requirement, "page": r.page.name if r.page is not None else None, "status": r.status,
+            "detail": r.detail, "ordinary": met.count("ordinary"), "extreme": met.count("extreme"),
+            "worst_op": worst_op(r.accuracy)}
 
 
 if __name__ == "__main__":

@@ -174,7 +174,7 @@ def test_each_op_in_each_of_its_regimes(engine, spec, regime):
     judged = 0
     for case in _regime_cases(spec, regime, engine.edge_params(spec)):
         try:
-            judge(case, engine, *ALL_CHECKS)
+            judge(case, engine, *ALL_CHECKS, regime=regime.name)
             judged += 1
         except Skip:
             continue

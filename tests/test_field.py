@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -67,7 +68,8 @@ def test_the_field_report_runs_a_downloaded_engine_and_tabulates_its_findings(wh
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADPROOF_")}
     result = subprocess.run(
         [sys.executable, "-m", "properties.field", str(listing), "--find-links", str(wheels), "--no-index",
-         "--profile", "smoke", "--work", str(tmp_path / "work"), "--json", str(report)],
+         "--profile", "smoke", "--work", str(tmp_path / "work"), "--json", str(report),
+         f"--report={tmp_path / 'pages'}"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "[1/2] fieldtoy==0.1" in result.stderr and f"[2/2] {fork}" in result.stderr
@@ -79,8 +81,16 @@ def test_the_field_report_runs_a_downloaded_engine_and_tabulates_its_findings(wh
     assert local["value_class"].endswith("my-grad/nn/engine.py"), local["value_class"]
     lines = result.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("engine"))
-    assert lines[header + 1].startswith("fieldtoy") and "[crash] tanh, crash: tanh(" in lines[header + 1]
+    assert lines[header].split()[:6] == ["engine", "version", "ops", "verified", "worst", "op"]
+    assert lines[header + 1].startswith("fieldtoy") and re.search(r"\[crash(, extreme inputs)?\] tanh, crash: tanh\(",
+                                                                  lines[header + 1])
+    assert "tanh " in lines[header + 1].split("[crash")[0]  # its worst op: tanh, past its allowance
     assert lines[header + 2].startswith("my-grad") and "local" in lines[header + 2]
+    index = (tmp_path / "pages" / "index.html").read_text()
+    pages = re.findall(r"<a href='([^']+)'>", index)
+    assert pages == ["01-fieldtoy.html", "02-my-grad.html"] or pages == ["02-my-grad.html", "01-fieldtoy.html"]
+    for name in pages:
+        assert "<section class='finding" in (tmp_path / "pages" / name).read_text()
 
 
 def test_a_malformed_line_names_its_line():
@@ -103,9 +113,9 @@ def test_the_table_has_a_line_per_finding_and_says_why_an_engine_did_not_run():
     ran.unexplained = [{"test": "properties/test_x.py::test_y", "message": "..."}]
     broken = Report(FieldEngine("b==2", "b:Value"), "error", 0.0, "pip download b==2 failed")
     text = table([ran, broken], markdown=True)
-    assert "|  |  |  | 1 failing test(s) not traced to a root cause: properties/test_x.py::test_y |" in text
-    assert "| a | 1 | 2 | [wrong] exp, forward value: ... |" in text and "|  |  |  | [crash] log, crash: ... |" in text
-    assert "| b | 2 | - | not run: pip download b==2 failed |" in text
+    assert "|  |  |  |  | 1 failing test(s) not traced to a root cause: properties/test_x.py::test_y |" in text
+    assert "| a | 1 | 2 | - | [wrong] exp, forward value: ... |" in text and "|  |  |  |  | [crash] log, crash: ... |" in text
+    assert "| b | 2 | - | - | not run: pip download b==2 failed |" in text
     folded = text[text.index("<details><summary>a==1: the reproducers</summary>"):]
     assert "[crash] log, crash: ...\n\n```python\nx0 = Value(-0.0)\n...\n```" in folded
     assert "b==2" not in folded and folded.rstrip().endswith("</details>")

@@ -29,6 +29,7 @@ from reference.mp_backend import DEFAULT_DPS, MPEvaluation, OutOfDomain, mp_grad
 from reference.expression import Case
 from properties.core.engine_under_test import EngineUnderTest
 from properties.core.reproducers import function
+from properties.core.session import current
 
 SAFETY = 2.0  # the bounds are first order in u; this covers the neglected higher-order terms
 VACUOUS = 1e300  # a bound this large admits any float: the point cannot be judged
@@ -347,11 +348,31 @@ def reproducer(o: Oracles, against: str = "mpmath") -> str:
     return r.text()
 
 
-def judge(case: Case, engine: EngineUnderTest, *checks) -> list[str]:
-    """Run ``checks`` on ``case``; returns what could not be judged, raises Skip or CheckFailure."""
+def judge(case: Case, engine: EngineUnderTest, *checks, regime: str | None = None) -> list[str]:
+    """Run ``checks`` on ``case``; returns what could not be judged, raises Skip or CheckFailure.
+    A one-op case is measured for the run's accuracy profile first (in ``regime``, if given)."""
     __tracebackhide__ = True  # the report says it all
     o = oracles(case, engine)
+    measure(o, regime)
     return [reason for check in checks for reason in check(o)]
+
+
+def measure(o: Oracles, regime: str | None = None) -> None:
+    """Record a one-op case (a registry op on leaves, each used once) in the active run's accuracy
+    profile: the value against mpmath, each partial against the exact chain rule, in ulps."""
+    run = current()
+    nodes = getattr(o.case.expression, "nodes", None)  # a Function (softmax's) is no one-op case
+    if run is None or o.error is not None or not nodes or nodes[-1].op is None:
+        return
+    top, leaves = nodes[-1], nodes[:-1]
+    if any(n.input is None for n in leaves) or sorted(top.args) != list(range(len(leaves))):
+        return
+    operands = tuple(o.case.inputs[nodes[a].input] for a in top.args)
+    partials = [(o.result.gradient[nodes[a].input], o.analytic(nodes[a].input),
+                 SAFETY * o.bounds.gradient[nodes[a].input] if o.bounds.gradient[nodes[a].input] < VACUOUS
+                 else math.inf) for a in top.args]
+    run.measured.measure(top.op, operands, top.param, (o.result.value, float(o.true_value), o.value_allowed()),
+                         partials, regime)
 
 
 def judge_example(case: Case, engine: EngineUnderTest, *checks) -> None:

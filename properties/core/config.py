@@ -48,7 +48,7 @@ BUILTIN_ADAPTERS = {"minitorch": "properties.core.adapters:MiniTorch",
                     "tensor0d": "properties.core.adapters:ZeroDimTensor"}
 # pytest options that take a path: given with a space (--findings PATH), pytest reads PATH as a test path
 # while it chooses the project's rootdir, before it knows these options exist
-PATH_OPTIONS = ("--findings", "--corpus")
+PATH_OPTIONS = ("--findings", "--corpus", "--report")
 _METHOD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -104,6 +104,8 @@ class Config:
     strict_ops: bool = False  # a missing operator fails the run
     shrink_seconds: float = SHRINK_SECONDS
     findings: str | None = None  # where to write the findings as JSON
+    report: str | None = None  # where to write the HTML report
+    accuracy: bool = False  # show the accuracy profile in the terminal
     corpus: tuple[str, ...] = ()  # more regression directories
     value_attr: str | None = None  # the engine's shape, where probing cannot find it
     grad_attr: str | None = None
@@ -181,7 +183,7 @@ def resolve(options: Mapping[str, Any] | None = None, *, root: str | Path = ".",
             env: Mapping[str, str] | None = None) -> Config:
     """The configuration from ``options`` (a door's own: ``engine``, ``aliases``, ``not_ops``,
     ``ops_modules``, ``profile``, ``op``, ``strict_ops``, ``shrink_seconds``, ``findings``,
-    ``corpus``, ``value_attr``, ``grad_attr``, ``backward``, ``adapter``, ``ops``; None or absent
+    ``corpus``, ``report``, ``accuracy``, ``value_attr``, ``grad_attr``, ``backward``, ``adapter``, ``ops``; None or absent
     means not given), the environment and ``root``'s pyproject.toml.
     Raises :class:`ConfigError` for a setting that cannot be used."""
     options = {k: v for k, v in (options or {}).items() if v is not None}
@@ -213,7 +215,8 @@ def resolve(options: Mapping[str, Any] | None = None, *, root: str | Path = ".",
         ops_modules=tuple(dict.fromkeys([*table.get("ops-modules", []), *_split(env.get(OPS_ENV)),
                                          *options.get("ops_modules", ())])),
         profile=profile, op=op, strict_ops=bool(options.get("strict_ops", False)), shrink_seconds=shrink,
-        findings=options.get("findings"), corpus=tuple(options.get("corpus", ())),
+        findings=options.get("findings"), corpus=tuple(options.get("corpus", ())), report=options.get("report"),
+        accuracy=bool(options.get("accuracy", False)),
         value_attr=options.get("value_attr") or table.get("value-attr"),
         grad_attr=options.get("grad_attr") or table.get("grad-attr"),
         backward=options.get("backward") or table.get("backward"),

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 
+from properties.core.accuracy import Accuracy
 from properties.core.config import Config
 from properties.core.engine_under_test import EngineUnderTest
 
@@ -34,6 +35,7 @@ class Run:
     total: int = 0  # tests collected
     done: int = 0  # tests run
     hung: set = field(default_factory=set)  # ops that did not return: the tests that need them are skipped
+    measured: Accuracy = field(default_factory=Accuracy)  # points measured here, not yet sent on
 
     def set_aside(self, op: str) -> None:
         """No more of ``op`` in this run (it hung): the strategies draw without it from now on."""

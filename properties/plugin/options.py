@@ -33,6 +33,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "by default such a finding is reported, not failed")
     group.addoption("--findings", default=None, metavar="PATH",
                     help="write the run's findings (one per root cause) as JSON to PATH; write --findings=PATH")
+    group.addoption("--report", default=None, metavar="PATH",
+                    help="write a self-contained HTML report (findings, accuracy table, a plot per op) to PATH; "
+                         "write --report=PATH (plots need the [report] extra: matplotlib)")
+    group.addoption("--accuracy", action="store_true",
+                    help="show each op's worst error in ulps, per regime, after the findings")
     group.addoption("--value-attr", default=None, metavar="NAME",
                     help="where a value keeps its number (found by probing: data, value, val, item(), float(x))")
     group.addoption("--grad-attr", default=None, metavar="NAME",
@@ -88,6 +93,7 @@ def options_of(config: pytest.Config) -> dict:
             "profile": config.getoption("hypothesis_profile", None), "op": config.getoption("--op"),
             "strict_ops": config.getoption("--strict-ops"), "shrink_seconds": config.getoption("--shrink-seconds"),
             "findings": config.getoption("--findings"), "corpus": config.getoption("--corpus"),
+            "report": config.getoption("--report"), "accuracy": config.getoption("--accuracy"),
             "value_attr": config.getoption("--value-attr"), "grad_attr": config.getoption("--grad-attr"),
             "backward": config.getoption("--backward"), "adapter": config.getoption("--adapter"),
             "ops": None if config.getoption("--ops") is None else config.getoption("--ops").split(","),

@@ -53,6 +53,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     engine = run.engine
     if engine.detached:
         report.user_properties.append(("gradproof-detached", dict(engine.detached)))
+    if run.measured:  # the points this test measured, for the accuracy profile
+        report.user_properties.append(("gradproof-accuracy", run.measured.drain()))
     if not report.failed or call.excinfo is None:
         return report
     if item.get_closest_marker("coverage_gate") is not None:
@@ -115,6 +117,8 @@ class Collector:
                 run.findings.unverified = sorted(set(run.findings.unverified) | set(value))
             elif key == "gradproof-detached":
                 run.engine.detached.update(value)
+            elif key == "gradproof-accuracy":
+                run.findings.accuracy.merge(value)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -139,6 +143,12 @@ def _summary(terminalreporter, run: Run) -> None:
     terminalreporter.section("gradproof findings", bold=True, red=bool(findings))
     for line in findings.lines(engine.name, findings.failed):
         terminalreporter.write_line(line)
+    if run.config.accuracy:
+        terminalreporter.section("gradproof accuracy (worst error in ulps, per op and regime)")
+        for line in findings.accuracy.lines() if findings.accuracy else ["no one-op case was judged"]:
+            terminalreporter.write_line(line)
+    if run.config.report:
+        terminalreporter.write_line(f"report: {run.config.report}")
 
 
 def _finish(run: Run) -> None:
@@ -146,6 +156,7 @@ def _finish(run: Run) -> None:
     lack, and where on the real line each finding shows."""
     from properties.diagnosis.coverage import detached_ops
 
+    run.findings.accuracy.merge(run.measured.drain())  # measured after the last test (blame's own cases)
     for cause in detached_ops(run.engine):
         if finding_key(cause) not in run.findings.by_key:
             run.findings.add(cause, None)
@@ -158,3 +169,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _finish(run)
         if run.config.findings:
             run.findings.write(run.config.findings, run.engine)
+        if run.config.report:
+            from properties.results.report import write_report
+
+            write_report(run.config.report, run.findings, run.engine.name, run.engine.ops, run.engine.missing_ops)

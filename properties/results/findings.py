@@ -13,7 +13,8 @@ reproducer.  ``pytest --findings=PATH`` writes the same as JSON::
                    "reproducer": "from mypkg.engine import Value\\n..."}],
      "unexplained": [{"test": "...", "message": "..."}],
      "verified_ops": ["add", "radd", ...], "aliases": {"log": "ln"},
-     "unverified_ops": ["gamma"]}  # public ops of the engine that no spec covers (the coverage gate)
+     "unverified_ops": ["gamma"],  # public ops of the engine that no spec covers (the coverage gate)
+     "accuracy": {"exp": {"ordinary": {"value_ulps": 0.5, ...}}}}  # see properties.core.accuracy
 
 ``op`` is a registry name, or null for the graph (traversal, accumulation in
 every op) and for storage; ``kind`` is forward, derivative, crash, traversal,
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from properties.core.accuracy import Accuracy
 from properties.core.watchdog import Hung, time_limit
 from properties.diagnosis.causes import KINDS, Cause, kind_rank, severity_rank
 from properties.diagnosis.probes import Probe, cause_from, run_probe
@@ -80,7 +82,13 @@ def met_at_ordinary(op: str | None, operands: tuple, param: Any = None) -> bool:
     if op is None or not operands:
         return True
     result = op_result(op, operands, param)
-    return ordinary(operands) and (result is None or ordinary((result,)))
+    return ordinary(_numbers(operands, param)) and (result is None or ordinary((result,)))
+
+
+def _numbers(operands: tuple, param: Any) -> tuple:
+    """The numbers a user passes: the operands, and a numeric param (the constant of ``1e300 - x``)."""
+    numeric = isinstance(param, (int, float)) and not isinstance(param, bool)
+    return tuple(operands) + ((float(param),) if numeric else ())
 
 
 def finding_key(cause: Cause) -> tuple:
@@ -108,9 +116,9 @@ class Finding:
         computing ``x / c`` everywhere before its crash at c = 0); among far ones the least far
         (x / y crashing at y = 1e-160 before a lost subnormal gradient at y = 1.8e308)."""
         def rank(c: Cause) -> tuple:
-            far = not ordinary(c.operands)
+            far = not ordinary(_numbers(c.operands, c.param))
             return (c.severity == "imprecise", far, 0 if far else kind_rank(c.kind), remoteness(c.operands),
-                    kind_rank(c.kind))
+                    severity_rank(c.severity), kind_rank(c.kind))
         return min(self.instances or [self.first], key=rank)
 
     @property
@@ -180,6 +188,7 @@ class Findings:
         self.unexplained: list[tuple[str, str]] = []
         self.failed = 0  # failing tests seen
         self.unverified: list[str] = []  # the engine's ops that no spec covers (the coverage gate)
+        self.accuracy = Accuracy()  # every one-op case the run judged, measured in ulps
 
     def add(self, cause: Cause, test: str | None) -> Finding:
         key = finding_key(cause)
@@ -218,9 +227,11 @@ class Findings:
     def to_json(self, engine) -> dict:
         return {"engine": engine.name, "findings": [f.to_json() for f in self.findings],
                 "unexplained": [{"test": t, "message": m} for t, m in self.unexplained],
-                "verified_ops": engine.ops, "aliases": dict(engine.aliases), "unverified_ops": self.unverified}
+                "verified_ops": engine.ops, "aliases": dict(engine.aliases), "unverified_ops": self.unverified,
+                "accuracy": self.accuracy.to_json()}
 
     def write(self, path: str | Path, engine) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(self.to_json(engine), indent=2) + "\n", encoding="utf-8")
 
     def lines(self, engine_name: str, failed_tests: int) -> list[str]:

@@ -24,12 +24,12 @@ def result_table(result) -> str:
         data = f.to_json()
         rows.append(
             "<tr>"
-            f"<td>{escape(data['severity'])}</td><td><code>{escape(data['op'] or '(engine)')}</code></td>"
+            f"<td>{escape(data['severity'])}</td><td>{escape(data['met_at'])}</td><td><code>{escape(data['op'] or '(engine)')}</code></td>"
             f"<td>{escape(' + '.join(data['kinds']))}</td>"
             f"<td>{escape(finding_line(data))}<details><summary>reproducer</summary>"
             f"<pre>{escape(data['reproducer'])}</pre></details></td>"
             "</tr>")
-    table = ("<table><thead><tr><th>severity</th><th>op</th><th>kind</th><th>finding</th></tr></thead><tbody>"
+    table = ("<table><thead><tr><th>severity</th><th>met at</th><th>op</th><th>kind</th><th>finding</th></tr></thead><tbody>"
              + "".join(rows) + "</tbody></table>")
     unexplained = ""
     if result.unexplained:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from properties.core.accuracy import Accuracy
 from properties.results.findings import Finding, Findings
 
 
@@ -25,6 +27,17 @@ class Result:
     def findings(self) -> list[Finding]:
         """One per root cause, the worst first (the order of the summary and the JSON)."""
         return self.record.findings
+
+    @property
+    def accuracy(self) -> Accuracy:
+        """Each op's errors in ulps, per regime, on the one-op cases the run judged."""
+        return self.record.accuracy
+
+    def report(self, path: str | Path) -> Path:
+        """Write the HTML report (findings, the accuracy table, a plot per op) to ``path``."""
+        from properties.results.report import write_report
+
+        return write_report(path, self.record, self.engine, self.verified_ops, self.skipped_ops)
 
     @property
     def unexplained(self) -> list[tuple[str, str]]:

@@ -58,6 +58,8 @@ class Report:
     unverified: list = field(default_factory=list)  # the engine's ops that no spec covers
     unexplained: list = field(default_factory=list)  # failing tests blame could not trace: {"test", "message"}
     target: str | None = None  # what the suite's --engine named
+    accuracy: dict = field(default_factory=dict)  # the findings file's accuracy profile
+    page: Path | None = None  # its HTML report, where one was asked for
 
 
 def parse(text: str, source: str = "FILE") -> list[FieldEngine]:
@@ -157,12 +159,15 @@ def local_target(engine: FieldEngine) -> tuple[str, Path]:
     return str(file) + (f":{engine.engine}" if engine.engine else ""), file.parent
 
 
-def run_suite(engine: FieldEngine, target: str, path: Path, work: Path, profile: str, timeout: float) -> Report:
-    """The suite on ``target`` (what --engine names), with ``path`` first on sys.path, in a subprocess."""
+def run_suite(engine: FieldEngine, target: str, path: Path, work: Path, profile: str, timeout: float,
+              page: Path | None = None) -> Report:
+    """The suite on ``target`` (what --engine names), with ``path`` first on sys.path, in a subprocess;
+    its HTML report written to ``page`` if given."""
     work.mkdir(parents=True, exist_ok=True)
     findings_path = work / "findings.json"
     command = [sys.executable, "-m", "pytest", "--pyargs", "properties", "-q", "-p", "no:cacheprovider",
-               f"--hypothesis-profile={profile}", f"--engine={target}", f"--findings={findings_path}", *engine.extra]
+               f"--hypothesis-profile={profile}", f"--engine={target}", f"--findings={findings_path}",
+               *([f"--report={page}"] if page is not None else []), *engine.extra]
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADPROOF_")}
     env.update(CI="true", PYTHONPATH=os.pathsep.join([str(path)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     start = time.perf_counter()
@@ -177,10 +182,12 @@ def run_suite(engine: FieldEngine, target: str, path: Path, work: Path, profile:
     data = json.loads(findings_path.read_text())
     failed = sum(1 for line in proc.stdout.splitlines() if line.startswith("FAILED "))
     return Report(engine, "ran", seconds, "", data["findings"], data.get("verified_ops", []), failed,
-                  data.get("unverified_ops", []), data.get("unexplained", []), target)
+                  data.get("unverified_ops", []), data.get("unexplained", []), target, data.get("accuracy", {}),
+                  page if page is not None and page.is_file() else None)
 
 
-def field_report(engine: FieldEngine, root: Path, pip_args: list[str], profile: str, timeout: float) -> Report:
+def field_report(engine: FieldEngine, root: Path, pip_args: list[str], profile: str, timeout: float,
+                 page: Path | None = None) -> Report:
     work = root / engine.name
     try:
         if engine.local:
@@ -190,4 +197,4 @@ def field_report(engine: FieldEngine, root: Path, pip_args: list[str], profile: 
             target, path = engine.engine, unpack(archive, work / "unpacked", engine.engine.split(":")[0])
     except (RuntimeError, OSError, zipfile.BadZipFile, tarfile.TarError, subprocess.TimeoutExpired) as error:
         return Report(engine, "error", 0.0, str(error))
-    return run_suite(engine, target, path, work, profile, timeout)
+    return run_suite(engine, target, path, work, profile, timeout, page)
