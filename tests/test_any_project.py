@@ -84,6 +84,7 @@ def run(project: Path, installed: Path, *args: str, target: str = "properties") 
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow  # the installed suite on a project of its own, in a process: run by .ci/run (pytest -m slow)
 def test_a_project_runs_the_installed_suite_on_its_own_engine(project, installed):
     findings = project / "findings.json"
     # the properties of the aliased ops, the gate and softmax (which goes through ln): enough to see them verified
@@ -122,6 +123,7 @@ def test_path_options_parse_from_any_directory_and_a_space_is_refused(project, i
         assert f"write {option}=PATH, with '='" in result.stderr, result.stderr[-2000:]
 
 
+@pytest.mark.slow  # the whole suite on a subclass engine, in a process: run by .ci/run (pytest -m slow)
 def test_a_subclass_engine_fails_only_where_it_is_wrong(project, installed):
     findings = project / "subclass.json"
     # every property that touches the ops it adds, and the random expressions over all of them

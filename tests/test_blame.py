@@ -15,6 +15,8 @@ import pytest
 from mutant_engines import load, names
 from properties.diagnosis.blame import blame
 from properties.diagnosis.causes import Symptom
+from properties.diagnosis.hangs import exponential_backward
+from properties.core.watchdog import Hung, time_limit
 from properties.diagnosis.wiring import above_a_product
 from properties.diagnosis.probes import Probe, run_probe
 from properties.core.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
@@ -66,14 +68,21 @@ def _graphs() -> list[Case]:
             Case(twins, (0.5, 3.0, 6.0, 0.25)), Case(Expression(1, tuple(deep)), (0.5,))]
 
 
+HANG_SECONDS = 5.0  # a case that takes longer hangs (a backward exponential in the graph's depth)
+
+
 def _failures(engine, cases: list[Case]):
+    """(case, symptom) for each case the checks reject; (case, None) for one the engine hangs on."""
     for case in cases:
         try:
-            judge(case, engine, check_forward, check_gradient, check_torch)
+            with time_limit(HANG_SECONDS):
+                judge(case, engine, check_forward, check_gradient, check_torch)
         except Skip:
             continue
         except CheckFailure as failure:
             yield case, Symptom.of(failure)
+        except Hung:
+            yield case, None
 
 
 @pytest.mark.parametrize("name", names())
@@ -89,7 +98,8 @@ def test_blame_names_the_mutated_op(name):
     for op, kinds in declared:
         blamed = []
         for case, symptom in _failures(engine, _graphs() if op is None else _around(op)):
-            cause = blame(case, engine, symptom)
+            # a hang is diagnosed as the plugin does: timed, on graphs that double (not blamed by running it again)
+            cause = blame(case, engine, symptom) if symptom is not None else exponential_backward(engine)
             assert cause is not None, f"blame found nothing for {name} on {case}"
             assert (cause.op, cause.kind) in allowed, (name, cause.summary)
             assert cause.reproducer.startswith(f"from mutant_engines.{name} import Value")

@@ -109,6 +109,7 @@ SUB = """
 """
 
 
+@pytest.mark.slow  # two verdicts on every op of the engine: run by .ci/run (pytest -m slow)
 def test_a_missing_operator_is_reported_and_fails_the_run_only_when_strict(tmp_path, capsys):
     path = tmp_path / "engine.py"
     path.write_text(_engine(tmp_path, "engine.py", "(1 - t * t)").read_text() + SUB)  # x - 2, but no 2 - x, no -x

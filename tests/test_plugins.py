@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "downstream"
 
@@ -25,6 +27,7 @@ def test_without_its_spec_the_coverage_gate_names_the_new_op():
     assert "--ops-module" in result.stdout
 
 
+@pytest.mark.slow  # the suite in a process of its own: run by .ci/run (pytest -m slow)
 def test_with_ops_module_the_new_op_is_verified():
     result = run_suite("--ops-module", "swish_spec", "-k", "coverage or swish")
     assert result.returncode == 0, result.stdout[-3000:]

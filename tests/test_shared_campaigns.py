@@ -70,6 +70,7 @@ def _entries(corpus: Path) -> list[str]:
     return sorted(path.name for path, _ in load_all(corpus))
 
 
+@pytest.mark.slow  # two campaigns and a Redis server, each a process: run by .ci/run (pytest -m slow)
 def test_a_failure_found_on_one_machine_reaches_the_other(redis_url, tmp_path):
     import redis
 
