@@ -39,7 +39,7 @@ def test_the_worst_point_of_each_regime_is_kept_with_its_input():
     assert worst_op(accuracy.to_json()).startswith("exp ")
     moved = Accuracy()
     moved.merge(json.loads(json.dumps(accuracy.drain())))  # what a pytest-xdist worker sends
-    assert moved.to_json() == {"exp": {"small": small}} and not accuracy
+    assert moved.to_json() == {"exp": {"small": small}} and accuracy.points == []  # sent once
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +74,14 @@ def test_the_accuracy_table_has_a_row_per_op_and_regime(exp_off_near_zero):
     rows = {tuple(line.split()[:2]) for line in lines[2:]}
     assert ("exp", "small") in rows and ("mul", "ordinary") in rows
     assert len(lines) == 2 + sum(len(r) for r in exp_off_near_zero.json["accuracy"].values())
+
+
+def test_a_long_run_keeps_every_worst_but_only_a_sample_of_points_to_plot():
+    accuracy = Accuracy()
+    for k in range(Accuracy.SAMPLE + 500):
+        accuracy.measure("exp", (k * 1e-3,), None, (1.0, 1.0, 1e-16), [(1.0, 1.0, 1e-16)])
+    accuracy.measure("exp", (7.0,), None, (2.0, 1.0, 1e-16), [(1.0, 1.0, 1e-16)])  # past its allowance, last
+    assert len(accuracy.samples["exp"]) == Accuracy.SAMPLE
+    assert any(p.operands == (7.0,) for p in accuracy.samples["exp"])
+    assert sum(w.points for w in accuracy.worst()["exp"].values()) == Accuracy.SAMPLE + 501
+    assert accuracy.to_json()["exp"]["ordinary"]["at"] == [7.0]

@@ -6,7 +6,7 @@ the exact chain rule, in ulps of the true number (``|engine - true| / ulp(true)`
 allowance a correct float64 engine has there (the derived bound, in the same ulps).  Per op and
 per regime of the op (:attr:`reference.ops.OpSpec.regimes`: the point's last regime whose
 stretches hold it, or ``elsewhere``), an :class:`Accuracy` keeps the worst of each and the input
-it was met at, and every point for the report's plots.
+it was met at, and a sample of the points (every one past its allowance among them) for the report's plots.
 
 A worker measures into the run's pending record; the door sends each test's points to the one
 that writes the findings (:meth:`Accuracy.drain`, :meth:`Accuracy.merge`).  The JSON::
@@ -109,18 +109,33 @@ class Worst:
 
 
 class Accuracy:
-    """The worst errors per op and regime, and every point measured (for the plots)."""
+    """The worst errors per op and regime, and a sample of the points (for the plots)."""
+
+    SAMPLE = 2000  # points kept per op for its plot: a long campaign measures millions
 
     def __init__(self) -> None:
-        self.points: list[Point] = []
+        self.points: list[Point] = []  # measured here and not yet sent on (see drain)
+        self.samples: dict[str, list[Point]] = {}
+        self._worst: dict[str, dict[str, Worst]] = {}
+        self._seen: dict[str, int] = {}
 
     def measure(self, op: str, operands: tuple, param: Any, value: tuple[float, float, float],
                 partials: list[tuple[float, float, float]], regime: str | None = None) -> None:
         """Record one judged point: ``value`` and each of ``partials`` as (engine, true, allowed)."""
-        self.points.append(Point(
-            op, tuple(operands), param, ulps(value[0], value[1]), _allowed(value[2], value[1]),
-            tuple(ulps(e, t) for e, t, _ in partials), tuple(_allowed(a, t) for _, t, a in partials),
-            regime or regime_of(op, operands, param)))
+        point = Point(op, tuple(operands), param, ulps(value[0], value[1]), _allowed(value[2], value[1]),
+                      tuple(ulps(e, t) for e, t, _ in partials), tuple(_allowed(a, t) for _, t, a in partials),
+                      regime or regime_of(op, operands, param))
+        self.points.append(point)
+        self._add(point)
+
+    def _add(self, point: Point) -> None:
+        self._worst.setdefault(point.op, {}).setdefault(point.regime, Worst()).add(point)
+        sample, seen = self.samples.setdefault(point.op, []), self._seen.get(point.op, 0)
+        if len(sample) < self.SAMPLE:
+            sample.append(point)
+        elif point.allowance_used > 1 or not seen % 7:  # past the allowance always shows; else a spread
+            sample[seen % self.SAMPLE] = point
+        self._seen[point.op] = seen + 1
 
     def drain(self) -> list[list]:
         """The points measured since the last drain, as plain data (what a worker sends)."""
@@ -128,22 +143,22 @@ class Accuracy:
         return out
 
     def merge(self, data: list[list]) -> None:
-        self.points.extend(Point.from_list(p) for p in data)
+        """Fold in the points another process measured (its :meth:`drain`)."""
+        for item in data:
+            self._add(Point.from_list(item))
 
     def __bool__(self) -> bool:
-        return bool(self.points)
+        return bool(self._worst)
 
     def worst(self) -> dict[str, dict[str, Worst]]:
         """Per op (the registry's order), per regime (the op's order, ``elsewhere`` last)."""
-        table: dict[str, dict[str, Worst]] = {}
-        for point in self.points:
-            table.setdefault(point.op, {}).setdefault(point.regime, Worst()).add(point)
         order = {op: i for i, op in enumerate(REGISTRY)}
         out = {}
-        for op in sorted(table, key=lambda o: order.get(o, len(order))):
+        for op in sorted(self._worst, key=lambda o: order.get(o, len(order))):
             names = [r.name for r in REGISTRY[op].regimes] if op in REGISTRY else []
-            out[op] = {r: table[op][r] for r in sorted(table[op], key=lambda r: names.index(r) if r in names
-                                                           else len(names))}
+            regimes = self._worst[op]
+            out[op] = {r: regimes[r] for r in sorted(regimes, key=lambda r: names.index(r) if r in names
+                                                      else len(names))}
         return out
 
     def to_json(self) -> dict:

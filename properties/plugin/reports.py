@@ -53,7 +53,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     engine = run.engine
     if engine.detached:
         report.user_properties.append(("gradproof-detached", dict(engine.detached)))
-    if run.measured:  # the points this test measured, for the accuracy profile
+    if run.measured.points:  # the points this test measured, for the accuracy profile
         report.user_properties.append(("gradproof-accuracy", run.measured.drain()))
     if not report.failed or call.excinfo is None:
         return report

@@ -111,9 +111,7 @@ def accuracy_table(accuracy: Accuracy) -> str:
 
 
 def _plots(findings: Findings) -> str:
-    by_op: dict[str, list] = {}
-    for point in findings.accuracy.points:
-        by_op.setdefault(point.op, []).append(point)
+    by_op = {op: points for op, points in findings.accuracy.samples.items() if points}
     if not by_op:
         return "<p>No one-op case was judged: nothing to plot.</p>"
     if not plots.available():
