@@ -17,7 +17,7 @@ from properties.diagnosis.blame import blame
 from properties.diagnosis.causes import Symptom
 from properties.diagnosis.hangs import exponential_backward
 from properties.core.watchdog import Hung, time_limit
-from properties.diagnosis.wiring import above_a_product
+from properties.diagnosis.wiring import above_a_product, cut_below
 from properties.diagnosis.probes import Probe, run_probe
 from properties.core.checks import CheckFailure, Skip, check_forward, check_gradient, check_torch, judge
 from properties.core.engine_under_test import load_engine
@@ -305,3 +305,12 @@ def test_a_backward_that_tells_nodes_apart_by_value_is_named_so():
     assert (cause.op, cause.kind) == (None, "traversal"), cause.summary
     assert "x0 * x1 and x2 * x3 hold the same value, 3.0" in cause.summary, cause.summary
     assert "return (x0 * x1) + (x2 * x3)" in cause.reproducer
+
+
+def test_only_an_op_right_on_a_leaf_is_said_to_cut_the_graph_below_it():
+    """exp's backward on its operand: right on a leaf, wrong above a product.  c / x built on a
+    / whose derivative has the wrong sign is wrong above a product too, but also on a leaf: that
+    is its formula's (through /), not its wiring."""
+    assert cut_below(load_engine("mutant_engines.exp_backward_on_operand:Value"), "exp") is not None
+    assert cut_below(load_engine("mutant_engines.div_deriv_denominator_sign:Value"), "rtruediv") is None
+    assert cut_below(load_engine("engine:Value"), "exp") is None

@@ -15,6 +15,7 @@ from properties.core.engine_under_test import EngineUnderTest
 from properties.diagnosis.accumulation import ordinary_point
 from properties.diagnosis.causes import Cause, severity
 from properties.diagnosis.graph import graph_reproducer
+from properties.diagnosis.probes import Probe, run_probe
 from reference.expression import Case, Expression, Node
 from reference.ops import REGISTRY
 
@@ -51,6 +52,9 @@ def cut_below(engine: EngineUnderTest, op: str) -> Cause | None:
     m = found[0]
     n = len(case.inputs) - 1
     node = case.expression.nodes[-1]
+    operands = (case.inputs[0] * SCALE,) + tuple(case.inputs[1:n])
+    if run_probe(engine, Probe(op, operands, node.param)).failed:
+        return None  # wrong on a leaf too, at the same operands: its formula, which the op's own checks find
     product = f"({engine.source_of('mul', 'x0', f'x{n}')})"
     source = engine.source_of(op, product, *(f"x{k}" for k in range(1, n)), param=node.param)
     summary = (f"{op}, derivative: right on a leaf, but it cuts the graph below it: d/dx0 of {source} at "
