@@ -30,6 +30,7 @@ passing run writes an empty list.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ def ordinary(numbers: tuple) -> bool:
     return all(v == 0 or lo <= abs(v) <= hi for v in numbers)
 
 
+@functools.lru_cache(maxsize=4096)
 def op_result(op: str, operands: tuple, param: Any = None) -> float | None:
     """The op's true result at ``operands`` (to float64, inf where it overflows), None where undefined."""
     import mpmath
