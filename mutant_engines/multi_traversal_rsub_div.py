@@ -3,23 +3,13 @@ x - 5, and a / b is a * b ** -1 (micrograd's: b ** -1 overflows for a tiny b; c 
 through it, crashes at x = 5e-324 for c = 0, where a / b has no valid input: a finding of its own)."""
 
 import engine.value
+from mutant_engines import traversal_no_visited_set
 
 CATEGORY = "several bugs at once"
 BLAME = [(None, "traversal"), ("rsub", "forward"), ("truediv", ("crash", "derivative")), ("rtruediv", "crash")]
 
 
-class Value(engine.value.Value):
-    def _topological_order(self):
-        order, stack = [], [(self, False)]
-        while stack:
-            node, parents_done = stack.pop()
-            if parents_done:
-                order.append(node)
-            else:
-                stack.append((node, True))
-                stack.extend((p, False) for p in node._parents)
-        return order
-
+class Value(traversal_no_visited_set.Value):
     def __rsub__(self, other):
         return self - other
 

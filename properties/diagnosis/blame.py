@@ -35,11 +35,12 @@ its consequence.  A crash that follows a wrong value is blamed on the wrong valu
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from properties.core.engine_under_test import EngineUnderTest
-from properties.core.reproducers import one_op, recursion, storage
+from properties.core.reproducers import DEEP, one_op, recursion, storage
 from properties.diagnosis.causes import Cause, Symptom, severity
 from properties.diagnosis.graph import (
     graph_probes, number, partial_values, upstream_of,
@@ -175,7 +176,8 @@ class Diagnosis(SumOfUses):
                 engine.backward(root)
             except RecursionError:
                 summary = (f"backward recurses: RecursionError on a graph {expression.depth()} ops deep "
-                           "(Python's limit is 1000)")
+                           f"(Python's limit is {sys.getrecursionlimit()}; the reproducer builds {DEEP}, past a "
+                           "notebook's 3000)")
                 return Cause(op=None, kind="traversal", severity="crash", summary=summary,
                              reproducer=recursion(engine), case=case, phase="backward", error="RecursionError")
             except Exception:
