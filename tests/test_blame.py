@@ -314,3 +314,11 @@ def test_only_an_op_right_on_a_leaf_is_said_to_cut_the_graph_below_it():
     assert cut_below(load_engine("mutant_engines.exp_backward_on_operand:Value"), "exp") is not None
     assert cut_below(load_engine("mutant_engines.div_deriv_denominator_sign:Value"), "rtruediv") is None
     assert cut_below(load_engine("engine:Value"), "exp") is None
+
+
+def test_a_wrong_product_below_is_not_put_down_to_the_op_above_it():
+    """A * whose derivative is imprecise (or whose value is off) makes every op above it wrong at
+    x0: that is the *'s finding, not a wiring bug of each op."""
+    for mutant in ("mul_deriv_imprecise", "mul_forward_off"):
+        engine = load_engine(f"mutant_engines.{mutant}:Value")
+        assert [op for op in ("add", "exp", "tanh") if cut_below(engine, op) is not None] == [], mutant

@@ -35,8 +35,9 @@ def above_a_product(op: str) -> Case:
 
 
 def cut_below(engine: EngineUnderTest, op: str) -> Cause | None:
-    """The cause when ``op``, right alone, gives the wrong gradient to the leaf under a ``*`` below it;
-    None where it does not (or where this cannot be asked: no ``*``, or the op raises there)."""
+    """The cause when ``op`` gives the wrong gradient to the leaf under a ``*`` below it while the op
+    and the ``*`` are each right alone at those operands; None where it does not, where either is
+    wrong alone (a finding of its own), or where this cannot be asked (no ``*``, or the op raises)."""
     if op == "mul" or not engine.supports(REGISTRY["mul"]) or not engine.supports(REGISTRY[op]):
         return None
     case = above_a_product(op)
@@ -55,6 +56,8 @@ def cut_below(engine: EngineUnderTest, op: str) -> Cause | None:
     operands = (case.inputs[0] * SCALE,) + tuple(case.inputs[1:n])
     if run_probe(engine, Probe(op, operands, node.param)).failed:
         return None  # wrong on a leaf too, at the same operands: its formula, which the op's own checks find
+    if run_probe(engine, Probe("mul", (case.inputs[0], SCALE))).failed:
+        return None  # the * below is wrong itself (its value or its derivative): its own finding
     product = f"({engine.source_of('mul', 'x0', f'x{n}')})"
     source = engine.source_of(op, product, *(f"x{k}" for k in range(1, n)), param=node.param)
     summary = (f"{op}, derivative: right on a leaf, but it cuts the graph below it: d/dx0 of {source} at "
