@@ -133,3 +133,13 @@ def test_the_scan_of_where_an_op_fails_finds_a_crash_the_examples_missed():
     assert where(finding, engine) == "x <= -20"
     assert finding.kinds == ["forward", "crash"] and finding.severity == "crash"
     assert finding.summary.startswith("sigmoid, crash: sigmoid(-712.0) raised OverflowError in forward")
+
+
+def test_a_result_that_float64_rounds_to_zero_is_extreme_not_ordinary():
+    """sigmoid(-760) is e**-760, which float64 rounds to 0: exactly 0 is ordinary, that is not."""
+    from properties.results.findings import met_at_ordinary
+
+    assert not met_at_ordinary("sigmoid", (-760.0,))
+    assert met_at_ordinary("sigmoid", (-7.0,)) and met_at_ordinary("mul", (0.0, 3.0))
+    assert not met_at_ordinary("exp", (20.0,))  # 4.9e8: past 1e8
+    assert not met_at_ordinary("rsub", (0.0,), 1e300)  # the constant of 1e300 - x is an input too

@@ -65,15 +65,18 @@ def ordinary(numbers: tuple) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def op_result(op: str, operands: tuple, param: Any = None) -> float | None:
-    """The op's true result at ``operands`` (to float64, inf where it overflows), None where undefined."""
+def ordinary_result(op: str, operands: tuple, param: Any = None) -> bool | None:
+    """Is the op's true result at ``operands`` ordinary (judged in mpmath: a result that float64
+    rounds to 0 or to inf is not), None where it is undefined."""
     import mpmath
 
     spec = REGISTRY[op]
+    lo, hi = ORDINARY_MAGNITUDES
     try:
         with mpmath.workdps(30):
             value = spec.mp(mpmath.mp, *map(mpmath.mpf, operands), *(() if param is None else (param,)))
-            return float(value.real if isinstance(value, mpmath.mpc) else value)
+            value = abs(value.real if isinstance(value, mpmath.mpc) else value)
+            return bool(value == 0 or lo <= value <= hi)
     except (ValueError, ZeroDivisionError, OverflowError, TypeError, ArithmeticError):
         return None
 
@@ -83,8 +86,7 @@ def met_at_ordinary(op: str | None, operands: tuple, param: Any = None) -> bool:
     ordinary (a graph-wide failure, at no op's operands, always is: it shows on any graph)?"""
     if op is None or not operands:
         return True
-    result = op_result(op, operands, param)
-    return ordinary(_numbers(operands, param)) and (result is None or ordinary((result,)))
+    return ordinary(_numbers(operands, param)) and ordinary_result(op, operands, param) is not False
 
 
 def _numbers(operands: tuple, param: Any) -> tuple:
