@@ -19,7 +19,7 @@ from properties.core.checks import CheckFailure, Skip, check_forward, check_grad
 from properties.core.reproducers import one_op
 from properties.core.session import active
 from properties.diagnosis.accumulation import accumulation_cause, reference_op, two_roots
-from properties.diagnosis.wiring import cut_below
+from properties.diagnosis.wiring import cut_below, graph_sound
 from properties.values import edge_values
 from reference.domains import SMALLEST_SUBNORMAL, Domain
 from reference.expression import Case, Expression, Node
@@ -230,6 +230,11 @@ def test_each_op_passes_its_gradient_to_the_op_below(engine, spec):
     on a chain of its own kind) and cuts the graph below it."""
     if not engine.supports(REGISTRY["mul"]):
         pytest.skip(f"{engine.name} has no * to put below {spec.name}")
+    run = active()
+    if "graph sound" not in run.cache:
+        run.cache["graph sound"] = graph_sound(engine)
+    if not run.cache["graph sound"]:  # the graph-structure properties find and report it
+        pytest.skip("small graphs of * and + get wrong gradients: the traversal's finding, not the op's wiring")
     cause = cut_below(engine, spec.name)
     if cause is None:
         return

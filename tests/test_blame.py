@@ -322,3 +322,11 @@ def test_a_wrong_product_below_is_not_put_down_to_the_op_above_it():
     for mutant in ("mul_deriv_imprecise", "mul_forward_off"):
         engine = load_engine(f"mutant_engines.{mutant}:Value")
         assert [op for op in ("add", "exp", "tanh") if cut_below(engine, op) is not None] == [], mutant
+
+
+def test_a_broken_traversal_is_not_put_down_to_the_wiring_of_each_op():
+    from properties.diagnosis.wiring import graph_sound
+
+    assert not graph_sound(load_engine("mutant_engines.traversal_by_id:Value"))
+    assert graph_sound(load_engine("mutant_engines.exp_backward_on_operand:Value"))
+    assert graph_sound(load_engine("engine:Value"))

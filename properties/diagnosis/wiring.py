@@ -10,11 +10,11 @@ is applied to ``x0 * 1.25`` (a verified ``*``) and x0's gradient is judged.
 
 from __future__ import annotations
 
-from properties.core.checks import Skip, gradient_mismatches, oracles, torch_mismatches
+from properties.core.checks import CheckFailure, Skip, check_gradient, check_torch, gradient_mismatches, judge, oracles, torch_mismatches
 from properties.core.engine_under_test import EngineUnderTest
 from properties.diagnosis.accumulation import ordinary_point
 from properties.diagnosis.causes import Cause, severity
-from properties.diagnosis.graph import graph_reproducer
+from properties.diagnosis.graph import graph_probes, graph_reproducer
 from properties.diagnosis.probes import Probe, run_probe
 from reference.expression import Case, Expression, Node
 from reference.ops import REGISTRY
@@ -32,6 +32,21 @@ def above_a_product(op: str) -> Case:
     nodes.append(Node(op=op, args=(n + 1,) + tuple(range(1, n)), param=param))
     inputs = (operands[0] / SCALE,) + tuple(operands[1:]) + (SCALE,)
     return Case(Expression(n + 1, tuple(nodes)), inputs)
+
+
+def graph_sound(engine: EngineUnderTest) -> bool:
+    """Do small graphs of ``*`` and ``+`` (a chain, diamonds, equal twins) get their gradients right?
+    Where they do not, the traversal (or a harness op) is at fault, and no op can be said to cut
+    the graph below it: that failure is the graph's own finding."""
+    ops = [op for op in ("mul", "add") if engine.supports(REGISTRY[op])]
+    for expression, inputs in graph_probes(ops):
+        try:
+            judge(Case(expression, inputs), engine, check_gradient, check_torch)
+        except Skip:
+            continue
+        except CheckFailure:
+            return False
+    return True
 
 
 def cut_below(engine: EngineUnderTest, op: str) -> Cause | None:

@@ -63,6 +63,8 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.register_profile(f"op-{op}", parent=settings.default, max_examples=5 * settings.default.max_examples)
         settings.load_profile(f"op-{op}")
     run = Run(run_config, engine, Findings(), progress=None if request is None else request.progress)
+    import torch  # noqa: F401  the oracle, loaded before any engine runs: imported lazily right after an
+    # engine's runaway recursion, it was once left half-registered ("Only a single TORCH_LIBRARY ...")
     from properties.diagnosis.coverage import missing_operators
 
     for cause in missing_operators(engine):
