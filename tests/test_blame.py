@@ -330,3 +330,73 @@ def test_a_broken_traversal_is_not_put_down_to_the_wiring_of_each_op():
     assert not graph_sound(load_engine("mutant_engines.traversal_by_id:Value"))
     assert graph_sound(load_engine("mutant_engines.exp_backward_on_operand:Value"))
     assert graph_sound(load_engine("engine:Value"))
+
+
+class EpsGuarded:
+    """kaitorch's shape: ``a ** e`` adds 1e-8 to ``a`` in forward but not in backward, and ``a / b``
+    is ``a * (b + 1e-8) ** -1``.  At b = -1e-8, ``/`` raises ZeroDivisionError in backward (its
+    ``**`` meets 0.0 ** -2), while ``b ** -1`` alone raises in forward: the crash is ``/``'s."""
+
+    def __init__(self, data, parents=()):
+        self.data, self.grad, self._prev, self._backward = float(data), 0.0, parents, lambda: None
+
+    def _lift(self, other):
+        return other if isinstance(other, EpsGuarded) else EpsGuarded(other)
+
+    def __add__(self, other):
+        other = self._lift(other)
+        out = EpsGuarded(self.data + other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = self._lift(other)
+        out = EpsGuarded(self.data * other.data, (self, other))
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __pow__(self, e):
+        out = EpsGuarded((self.data + 1e-8) ** e, (self,))
+
+        def _backward():
+            self.grad += e * self.data ** (e - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def __truediv__(self, other):
+        return self * (self._lift(other) + 1e-8) ** -1
+
+    def backward(self):
+        order, seen = [], set()
+
+        def build(v):
+            if v not in seen:
+                seen.add(v)
+                for p in v._prev:
+                    build(p)
+                order.append(v)
+        build(self)
+        self.grad = 1.0
+        for v in reversed(order):
+            v._backward()
+
+
+def test_an_op_that_crashes_otherwise_than_its_primitive_is_blamed_itself():
+    from properties.core.engine_under_test import engine_of
+
+    engine = engine_of(EpsGuarded)
+    case = Probe("truediv", (-2.75, -1e-8)).case()
+    with pytest.raises(CheckFailure) as failure:
+        judge(case, engine, check_forward, check_gradient, check_torch)
+    symptom = Symptom.of(failure.value)
+    assert (symptom.phase, symptom.error) == ("backward", "ZeroDivisionError")
+    cause = blame(case, engine, symptom)
+    assert (cause.op, cause.kind, cause.phase, cause.error) == ("truediv", "crash", "backward", "ZeroDivisionError")

@@ -60,6 +60,7 @@ MAX_NODE_PROBES = 300  # distinct ops probed per example (a wide sum has thousan
 class Diagnosis(SumOfUses):
     engine: EngineUnderTest
     cache: dict = field(default_factory=dict)
+    primitives: bool = True  # blame a failing op's primitive where the op calls it (else the op itself)
 
     def probe(self, probe: Probe, **kw) -> Outcome:
         return run_probe(self.engine, probe, cache=self.cache, **kw)
@@ -259,7 +260,7 @@ class Diagnosis(SumOfUses):
                 cause = overwriter if overwriter is not None else cause_from(self.engine, outcome, "accumulation")
                 if overwriter is not None and overwriter.op != probe.op:
                     return overwriter
-        for step in primitive_steps(probe):
+        for step in primitive_steps(probe) if self.primitives else ():
             if not self.engine.supports(REGISTRY[step.op]) or step.op in chain + (probe.op,):
                 continue
             inner = self.probe(step, gradient=outcome.kind != "forward")
@@ -331,6 +332,10 @@ def blame(case: Any, engine: EngineUnderTest, symptom: Symptom | None = None) ->
             return cause
     for c in cases:
         cause = d.analyse(c, graph=symptom.phase != "forward" and not isolated(c))
+        if cause is not None and not symptom.explained_by(cause) and cause.consequences:
+            # the primitive fails otherwise than the op did (kaitorch's b ** -1 raises in forward where
+            # its a / b, calling it on b + 1e-8, raises in backward): the op's own failure is the cause
+            cause = Diagnosis(engine, primitives=False).analyse(c, graph=symptom.phase != "forward" and not isolated(c))
         if cause is not None and symptom.explained_by(cause):
             return cause
     return None
