@@ -19,12 +19,13 @@ def test_ulps_count_units_in_the_last_place_of_the_truth():
     assert ulps(math.inf, 1e308) == math.inf and ulps(math.nan, 1.0) == math.inf
 
 
-def test_a_point_lies_in_its_ops_narrowest_listed_regime_or_elsewhere():
+def test_a_point_lies_in_its_ops_narrowest_regime_or_elsewhere():
     assert regime_of("exp", (0.5,)) == "ordinary"
-    assert regime_of("exp", (1e-5,)) == "small"  # in ordinary's stretch too: the later, narrower one
+    assert regime_of("exp", (1e-5,)) == "small"  # in ordinary's stretch too: the narrower one
     assert regime_of("exp", (1e-9,)) == "tiny"
     assert regime_of("exp", (-720.0,)) == "underflow edge"
     assert regime_of("add", (1e5, 1e5)) == ELSEWHERE
+    assert regime_of("log", (1.0,)) == "near 1"  # listed before ordinary, and narrower
     assert regime_of("pow", (2.0,), 0.5) != regime_of("pow", (2.0,), -3.0)  # a regime of exponents
 
 
@@ -85,3 +86,9 @@ def test_a_long_run_keeps_every_worst_but_only_a_sample_of_points_to_plot():
     assert any(p.operands == (7.0,) for p in accuracy.samples["exp"])
     assert sum(w.points for w in accuracy.worst()["exp"].values()) == Accuracy.SAMPLE + 501
     assert accuracy.to_json()["exp"]["ordinary"]["at"] == [7.0]
+
+
+def test_the_worst_op_of_an_engine_wrong_where_the_truth_is_exact():
+    accuracy = Accuracy()
+    accuracy.measure("log", (1.0,), None, (-1e-8, 0.0, 0.0), [(1.0, 1.0, 1e-16)])  # mikegrad's log(1)
+    assert worst_op(accuracy.to_json()) == "log inf ulp, near 1 (where a correct engine is exact)"

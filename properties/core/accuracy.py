@@ -4,8 +4,8 @@ Every one-op case a check judges (an op of the registry on leaves, each used onc
 where it is judged: the error of the engine's value against mpmath's, and of each partial against
 the exact chain rule, in ulps of the true number (``|engine - true| / ulp(true)``), beside the
 allowance a correct float64 engine has there (the derived bound, in the same ulps).  Per op and
-per regime of the op (:attr:`reference.ops.OpSpec.regimes`: the point's last regime whose
-stretches hold it, or ``elsewhere``), an :class:`Accuracy` keeps the worst of each and the input
+per regime of the op (:attr:`reference.ops.OpSpec.regimes`: the narrowest whose stretches hold
+the point, or ``elsewhere``), an :class:`Accuracy` keeps the worst of each and the input
 it was met at, and a sample of the points (every one past its allowance among them) for the report's plots.
 
 A worker measures into the run's pending record; the door sends each test's points to the one
@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from reference.domains import SMALLEST_SUBNORMAL
 from reference.ops import REGISTRY
 
 ELSEWHERE = "elsewhere"  # a point in none of its op's regimes
@@ -39,15 +40,26 @@ def ulps(engine: float, true: float) -> float:
 
 
 def regime_of(op: str, operands: tuple, param: Any = None) -> str:
-    """The op's regime a point lies in: the last one listed whose stretches hold every operand
-    (the registry lists the broad ones first), at one of its params; else :data:`ELSEWHERE`."""
-    found = ELSEWHERE
+    """The op's regime a point lies in: of those whose stretches hold every operand (at one of their
+    params), the narrowest (fewest decades of magnitude; the later listed on a tie), so that
+    log(1.0) is "near 1", not "ordinary"; else :data:`ELSEWHERE`."""
+    found, narrowest = ELSEWHERE, math.inf
     for regime in REGISTRY[op].regimes:
         if regime.params and param not in regime.params:
             continue
         if all(d is None or d.contains(x) for d, x in zip(regime.domains, operands)):
-            found = regime.name
+            width = sum(_decades(d) for d in regime.domains)
+            if width <= narrowest:
+                found, narrowest = regime.name, width
     return found
+
+
+def _decades(domain) -> float:
+    """How many decades of magnitude a regime's stretch spans (an unnarrowed operand: all of them)."""
+    if domain is None:
+        return 2 * 324.0
+    high = max(domain.max_abs, SMALLEST_SUBNORMAL)
+    return math.log10(high) - math.log10(max(domain.min_abs, SMALLEST_SUBNORMAL))
 
 
 @dataclass(frozen=True)
@@ -183,7 +195,7 @@ class Accuracy:
 
 def worst_op(profile: dict) -> str:
     """The op farthest off in an accuracy profile (the JSON's ``accuracy``): the most of its allowance
-    used, then the most ulps; ``exp 22 ulp (5.5x its allowance)``, or "" for an empty profile."""
+    used, then the most ulps; ``exp 22 ulp, small (5.5x its allowance)``, or "" for an empty profile."""
     ranked = []
     for op, regimes in profile.items():
         for regime, w in regimes.items():
@@ -193,7 +205,8 @@ def worst_op(profile: dict) -> str:
     if not ranked:
         return ""
     used, error, op, regime = max(ranked, key=lambda t: (t[0] > 1, t[0] if t[0] > 1 else t[1], t[1]))
-    return f"{op} {_ulps_text(error)} ulp, {regime} ({used:.2g}x its allowance)"
+    share = f"{used:.2g}x its allowance" if math.isfinite(used) else "where a correct engine is exact"
+    return f"{op} {_ulps_text(error)} ulp, {regime} ({share})"
 
 
 def _allowed(allowed: float, true: float) -> float:
