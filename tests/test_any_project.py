@@ -104,6 +104,16 @@ def test_a_project_runs_the_installed_suite_on_its_own_engine(project, installed
         text=True, env={**os.environ, "PYTHONPATH": str(installed)}).stdout
 
 
+def test_a_path_option_given_with_a_space_is_told_apart_from_one_given_with_an_equals_sign():
+    """What the plugin refuses before pytest picks a rootdir (the end-to-end run is the slow test below)."""
+    from properties.core.config import spaced_path_options
+
+    args = ["--findings", "out.json", "--corpus=corpus", "--report", "r.html", "-q", "--findings=f.json"]
+    assert spaced_path_options(args) == ["--findings", "--report"]
+    assert spaced_path_options(["--findings=out.json", "--report=r.html", "--corpus=c"]) == []
+
+
+@pytest.mark.slow  # an installed project, run four ways: run by .ci/run (pytest -m slow)
 def test_path_options_parse_from_any_directory_and_a_space_is_refused(project, installed, tmp_path):
     """``--corpus=DIR`` works from any directory.  ``--corpus DIR`` (or ``--findings PATH``) would let
     pytest take DIR for a test path while it chooses the rootdir: once the path exists, the

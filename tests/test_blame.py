@@ -68,7 +68,7 @@ def _graphs() -> list[Case]:
             Case(twins, (0.5, 3.0, 6.0, 0.25)), Case(Expression(1, tuple(deep)), (0.5,))]
 
 
-HANG_SECONDS = 5.0  # a case that takes longer hangs (a backward exponential in the graph's depth)
+HANG_SECONDS = 3.0  # a case that takes longer hangs (a backward exponential in the graph's depth)
 
 
 def _failures(engine, cases: list[Case]):

@@ -194,6 +194,7 @@ def test_a_failure_shrunk_to_one_op_still_carries_its_root_cause():
     assert entry["oracle"]["gradient"] == ["0x1.0000000000000p+0"]
 
 
+@pytest.mark.slow  # a campaign over every property: run by .ci/run (pytest -m slow)
 def test_fuzzing_the_correct_engine_finds_nothing(tmp_path):
     corpus = tmp_path / "corpus"
     result = _run("-m", "properties.fuzz", "--engine", "engine:Value", "--seconds", "1.5", "--corpus", str(corpus),

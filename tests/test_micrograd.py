@@ -18,6 +18,7 @@ from properties import run
 pytest.importorskip("micrograd", reason="micrograd 0.1.0 is a dev dependency: pip install -e '.[dev]'")
 
 
+@pytest.mark.slow  # the whole suite on micrograd in a process of its own: run by .ci/run (pytest -m slow)
 def test_micrograd_fails_only_where_it_is_wrong(tmp_path):
     """One run of every property (in this process, through the Python API): the ops micrograd
     lacks are skipped, and every failure is explained by one of its four known bugs."""

@@ -20,6 +20,7 @@ def run_suite(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow  # the suite in a process of its own: run by .ci/run (pytest -m slow)
 def test_without_its_spec_the_coverage_gate_names_the_new_op():
     result = run_suite("-k", "coverage")
     assert result.returncode == 1, result.stdout[-2000:]

@@ -310,6 +310,7 @@ def _shrink_within(strategy, condition, seconds: float):
         return best[0] if best else None, False
 
 
+@pytest.mark.slow  # 3 s of shrinking, a known limit: run by .ci/run (pytest -m slow)
 @pytest.mark.xfail(strict=True, reason=(
     "Shrinking is faster than it was but still short of the minimal expression in 3 s.  Values are "
     "tracked in floats while drawing, each op is one span that the shrinker can delete, and each step "
