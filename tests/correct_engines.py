@@ -24,6 +24,9 @@ SUBCLASS, the subclasses inside tests/test_blame.py) and in mutant_engines/.
   MiniTorch's (``.derivative``, None until reached, on leaves only; ``backward(d_output=None)``),
   a learner's names (``Node``, ``.value``, ``.gradient``, ``backprop()``), ops that take no plain
   numbers, and a tensor engine on 0-d numpy arrays (``.item()``, through the adapter ``tensor0d``).
+* ``learner_engine(derivative)``: a learner's engine.py as source text, each closure micrograd's,
+  tanh's derivative as given (``(1 - t**2)``: correct; ``(1 - t)``: the bug a notebook makes)
+  (tests/test_cli.py, tests/test_notebook.py).
 * ``TOY_ENGINE_SOURCE``: a small correct engine as source text (ln for log, reLU for relu,
   helpers that are not ops), written into temporary projects as their ``engine.py``
   (tests/test_any_project.py, tests/test_field.py).
@@ -35,6 +38,7 @@ registry here).
 from __future__ import annotations
 
 import math
+import textwrap
 from numbers import Real
 
 import mpmath
@@ -479,6 +483,67 @@ class Value:
             for parent, local in zip(node._prev, node._local):
                 parent.grad += local * node.grad
 '''
+
+
+# A learner's engine.py: + and * and tanh, each closure micrograd's; tanh's derivative {derivative}.
+LEARNER_ENGINE_SOURCE = '''
+import math
+
+
+class Value:
+    def __init__(self, data, _children=()):
+        self.data, self.grad = data, 0.0
+        self._backward = lambda: None
+        self._prev = set(_children)
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other))
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other))
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Value(t, (self,))
+        def _backward():
+            self.grad += {derivative} * out.grad
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        topo, seen, stack = [], set(), [(self, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                topo.append(node)
+            elif node not in seen:
+                seen.add(node)
+                stack.append((node, True))
+                stack.extend((child, False) for child in node._prev)
+        self.grad = 1.0
+        for node in reversed(topo):
+            node._backward()
+'''
+
+
+def learner_engine(derivative: str) -> str:
+    """A learner's engine.py (+, * and tanh, each closure micrograd's), tanh's derivative ``derivative``."""
+    return textwrap.dedent(LEARNER_ENGINE_SOURCE.replace("{derivative}", derivative))
 
 
 # ----- other shapes: the same math, other names ------------------------------------------------

@@ -8,70 +8,16 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
+from correct_engines import learner_engine
 from properties.cli import main
 
-# a learner's engine.py: + and * and tanh, each closure micrograd's; tanh's derivative {derivative}
-ENGINE = '''
-import math
-
-
-class Value:
-    def __init__(self, data, _children=()):
-        self.data, self.grad = data, 0.0
-        self._backward = lambda: None
-        self._prev = set(_children)
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other))
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other))
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    __radd__ = __add__
-    __rmul__ = __mul__
-
-    def tanh(self):
-        t = math.tanh(self.data)
-        out = Value(t, (self,))
-        def _backward():
-            self.grad += {derivative} * out.grad
-        out._backward = _backward
-        return out
-
-    def backward(self):
-        topo, seen, stack = [], set(), [(self, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                topo.append(node)
-            elif node not in seen:
-                seen.add(node)
-                stack.append((node, True))
-                stack.extend((child, False) for child in node._prev)
-        self.grad = 1.0
-        for node in reversed(topo):
-            node._backward()
-'''
 
 
 def _engine(folder, name: str, derivative: str, rename: str | None = None):
-    source = textwrap.dedent(ENGINE.replace("{derivative}", derivative))
+    source = learner_engine(derivative)
     if rename:
         source = source.replace("class Value", f"class {rename}").replace("Value(", f"{rename}(").replace(
             "isinstance(other, Value)", f"isinstance(other, {rename})")

@@ -13,62 +13,10 @@ nbformat = pytest.importorskip("nbformat", reason="nbformat, nbclient and ipyker
 nbclient = pytest.importorskip("nbclient", reason="nbformat, nbclient and ipykernel are dev dependencies")
 pytest.importorskip("ipykernel", reason="nbformat, nbclient and ipykernel are dev dependencies")
 
+from correct_engines import learner_engine
+
 pytestmark = pytest.mark.slow
 
-ENGINE = '''
-import math
-
-class Value:
-    """A learner's engine: tanh's derivative is written 1 - t instead of 1 - t**2."""
-
-    def __init__(self, data, _children=()):
-        self.data, self.grad = data, 0.0
-        self._backward = lambda: None
-        self._prev = set(_children)
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other))
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other))
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    __radd__ = __add__
-    __rmul__ = __mul__
-
-    def tanh(self):
-        t = math.tanh(self.data)
-        out = Value(t, (self,))
-        def _backward():
-            self.grad += {derivative} * out.grad
-        out._backward = _backward
-        return out
-
-    def backward(self):
-        topo, seen, stack = [], set(), [(self, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                topo.append(node)
-            elif node not in seen:
-                seen.add(node)
-                stack.append((node, True))
-                stack.extend((child, False) for child in node._prev)
-        self.grad = 1.0
-        for node in reversed(topo):
-            node._backward()
-'''
 
 HANGING = '''
 class Hanging(Value):
@@ -81,10 +29,9 @@ class Hanging(Value):
 def _cells() -> list[str]:
     return [
         "from properties import verify",
-        ENGINE.replace("{derivative}", "(1 - t)"),
+        learner_engine("(1 - t)"),  # tanh's derivative written 1 - t instead of 1 - t**2
         "result = verify(Value)\nprint(sorted({(f.op, f.kind) for f in result.findings}))\nresult",
-        ENGINE.replace("{derivative}", "(1 - t**2)").replace("learner's engine: tanh's derivative is written 1 - t "
-                                                            "instead of 1 - t**2", "learner's engine, fixed"),
+        learner_engine("(1 - t**2)"),  # fixed
         "result = verify(Value)\nprint('ok:', result.ok)",
         HANGING + "\nresult = verify(Hanging, seconds=60)\nprint([f.summary for f in result.findings])",
         "print('the kernel lives')",
