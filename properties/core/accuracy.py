@@ -183,8 +183,8 @@ class Accuracy:
         rows = [("op", "regime", "points", "value ulps", "partial ulps", "at", "of allowance")]
         for op, regimes in self.worst().items():
             for regime, w in regimes.items():
-                rows.append((op, regime, str(w.points), _ulps_text(w.value_ulps),
-                             " ".join(_ulps_text(e) for e in w.partial_ulps) or "-",
+                rows.append((op, regime, str(w.points), ulps_text(w.value_ulps),
+                             " ".join(ulps_text(e) for e in w.partial_ulps) or "-",
                              ", ".join(f"{x:.3g}" for x in w.at), f"{w.allowance_used:.2g}"))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         out = ["  ".join(c.ljust(w) if i in (0, 1, 5) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
@@ -206,7 +206,7 @@ def worst_op(profile: dict) -> str:
         return ""
     used, error, op, regime = max(ranked, key=lambda t: (t[0] > 1, t[0] if t[0] > 1 else t[1], t[1]))
     share = f"{used:.2g}x its allowance" if math.isfinite(used) else "where a correct engine is exact"
-    return f"{op} {_ulps_text(error)} ulp, {regime} ({share})"
+    return f"{op} {ulps_text(error)} ulp, {regime} ({share})"
 
 
 def _allowed(allowed: float, true: float) -> float:
@@ -217,7 +217,8 @@ def _number(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _ulps_text(x: float) -> str:
+def ulps_text(x: float) -> str:
+    """An error in ulps as a table shows it: 3 significant digits, ``1.2e+15`` past a million."""
     if not math.isfinite(x):
         return "inf"
     return f"{x:.3g}" if x < 1e6 else f"{x:.1e}"

@@ -139,10 +139,14 @@ class Finding:
         return "ordinary" if any(met_at_ordinary(self.op, ops, param) for ops, param in seen) else "extreme"
 
     @property
+    def inputs(self) -> list[tuple]:
+        """Every operand tuple it was seen failing at: its instances', then the scan's."""
+        return [c.operands for c in self.instances if c.operands] + self.scanned
+
+    @property
     def nearest(self) -> tuple:
         """The least extreme operands it was seen failing at (the input a user would meet first)."""
-        seen = [c.operands for c in self.instances if c.operands] + self.scanned
-        return min(seen, key=lambda ops: (remoteness(ops), ops), default=())
+        return min(self.inputs, key=lambda ops: (remoteness(ops), ops), default=())
 
     @property
     def summary(self) -> str:

@@ -10,11 +10,10 @@ matplotlib the page says how to get them).
 from __future__ import annotations
 
 import datetime
-import math
 from html import escape
 from pathlib import Path
 
-from properties.core.accuracy import Accuracy
+from properties.core.accuracy import Accuracy, ulps_text
 from properties.results import plots
 from properties.results.findings import Findings, finding_line
 
@@ -102,8 +101,8 @@ def accuracy_table(accuracy: Accuracy) -> str:
         for regime, w in regimes.items():
             over = " class='over'" if w.allowance_used > 1 else ""
             rows.append(f"<tr{over}><td><code>{escape(op)}</code></td><td>{escape(regime)}</td>"
-                        f"<td class='n'>{w.points}</td><td class='n'>{_ulps(w.value_ulps)}</td>"
-                        f"<td class='n'>{' '.join(_ulps(e) for e in w.partial_ulps) or '-'}</td>"
+                        f"<td class='n'>{w.points}</td><td class='n'>{ulps_text(w.value_ulps)}</td>"
+                        f"<td class='n'>{' '.join(ulps_text(e) for e in w.partial_ulps) or '-'}</td>"
                         f"<td>{escape(', '.join(f'{x:.3g}' for x in w.at))}</td>"
                         f"<td class='n'>{w.allowance_used:.2g}</td></tr>")
     return ("<p>Above 1 of its allowance (in red), an error is more than a correct float64 engine could make.</p>"
@@ -121,20 +120,13 @@ def _plots(findings: Findings) -> str:
     marked: dict[str, list[float]] = {}
     for f in findings.findings:
         if f.op is not None:
-            marked.setdefault(f.op, []).extend(sorted({ops[0] for ops in [c.operands for c in f.instances] + f.scanned
-                                                       if ops})[:12])
+            marked.setdefault(f.op, []).extend(sorted({ops[0] for ops in f.inputs})[:12])
     figures = []
     for op in sorted(by_op, key=lambda o: list(REGISTRY).index(o) if o in REGISTRY else len(REGISTRY)):
         arity = REGISTRY[op].arity if op in REGISTRY else 1
         svg = plots.op_plot(op, by_op[op], marked.get(op, []), arity=arity)
         figures.append(f"<figure class='plot' data-op='{escape(op)}'>{svg}</figure>")
     return "\n".join(figures)
-
-
-def _ulps(x: float) -> str:
-    if not math.isfinite(x):
-        return "inf"
-    return f"{x:.3g}" if x < 1e6 else f"{x:.1e}"
 
 
 def index_page(entries: list[dict]) -> str:
