@@ -156,11 +156,20 @@ def _exact(spec: OpSpec, operands: list[float], extra: list) -> tuple[float, lis
     return value, partials
 
 
+def _exactly_zero(spec: OpSpec, operands: list[float], extra: list) -> bool:
+    """Is the op's exact result 0 (not one that float64 rounds to 0)?"""
+    ctx = mp_scalar_type(_TRACKING_DPS).ctx
+    try:
+        return spec.mp(ctx, *[ctx.mpf(v) for v in operands], *extra) == 0
+    except (ArithmeticError, ValueError):
+        return False
+
+
 def _float_error(spec: OpSpec, values: list[float], errors: list[float], param, out: float, partials) -> float:
     """:func:`reference.error_bounds.forward_error`, estimated in floats."""
-    if out == 0.0 and not any(errors):
-        return 0.0
     extra = [] if param is None else [param]
+    if out == 0.0 and not any(errors) and _exactly_zero(spec, values, extra):
+        return 0.0  # log(1.0), 0 * x: not a product that underflowed to 0 (1e-300 * -1e-24 is -1e-324)
     propagated = math.fsum(abs(d) * e for d, e in zip(partials, errors))
     if any(errors):
         for signs in ((-1, -1), (-1, 1), (1, -1), (1, 1))[: 2 ** len(values)]:

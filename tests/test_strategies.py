@@ -385,3 +385,14 @@ def test_op_cases_alone_has_the_op_at_the_root_inside_its_domain(spec):
             assert domains[k].contains(float(v.value if isinstance(v, MPScalar) else v))
 
     check()
+
+
+def test_a_result_that_underflows_to_zero_is_not_tracked_as_an_exact_zero():
+    """-x1 * x0 at x0 = -1e-24, x1 = -1e-300 is -1e-324, which float64 rounds to -0.0: drawn as an
+    exact 0, it was taken as a base inside the domain of x ** 1.5 (hypothesis found it)."""
+    from properties.strategies import _float_error
+
+    mul = REGISTRY["mul"]
+    assert _float_error(mul, [1e-300, -1e-24], [0.0, 0.0], None, -0.0, [-1e-24, 1e-300]) > 0
+    assert _float_error(mul, [0.0, 3.0], [0.0, 0.0], None, 0.0, [3.0, 0.0]) == 0.0
+    assert _float_error(REGISTRY["log"], [1.0], [0.0], None, 0.0, [1.0]) == 0.0

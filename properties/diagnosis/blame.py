@@ -331,11 +331,12 @@ def blame(case: Any, engine: EngineUnderTest, symptom: Symptom | None = None) ->
                     return own
             return cause
     for c in cases:
-        cause = d.analyse(c, graph=symptom.phase != "forward" and not isolated(c))
+        graph = symptom.phase != "forward" and not isolated(c)
+        cause = d.analyse(c, graph=graph)
         if cause is not None and not symptom.explained_by(cause) and cause.consequences:
             # the primitive fails otherwise than the op did (kaitorch's b ** -1 raises in forward where
             # its a / b, calling it on b + 1e-8, raises in backward): the op's own failure is the cause
-            cause = Diagnosis(engine, primitives=False).analyse(c, graph=symptom.phase != "forward" and not isolated(c))
+            cause = Diagnosis(engine, primitives=False).analyse(c, graph=graph)
         if cause is not None and symptom.explained_by(cause):
             return cause
     return None

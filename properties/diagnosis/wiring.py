@@ -10,7 +10,9 @@ is applied to ``x0 * 1.25`` (a verified ``*``) and x0's gradient is judged.
 
 from __future__ import annotations
 
-from properties.core.checks import CheckFailure, Skip, check_gradient, check_torch, gradient_mismatches, judge, oracles, torch_mismatches
+from properties.core.checks import (
+    CheckFailure, Skip, check_gradient, check_torch, gradient_mismatches, judge, oracles, torch_mismatches,
+)
 from properties.core.engine_under_test import EngineUnderTest
 from properties.diagnosis.accumulation import ordinary_point
 from properties.diagnosis.causes import Cause, severity
